@@ -89,6 +89,13 @@ func (e *Error) Wrap(err error) *Error {
 	return &c
 }
 
+// WithHint returns a copy of e with a hint added.
+func (e *Error) WithHint(h string) *Error {
+	c := *e
+	c.Hint = h
+	return &c
+}
+
 // As returns the *Error in err's chain, or nil.
 func As(err error) *Error {
 	var fe *Error

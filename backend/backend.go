@@ -1,0 +1,119 @@
+// Package backend is the composition root: the one place that knows every
+// domain package and wires them to one store.
+package backend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"portico/backend/fault"
+	"portico/backend/helpcenter"
+	"portico/backend/identity"
+	"portico/backend/kv"
+)
+
+// Config is everything Open needs.
+type Config struct {
+	DataDir string
+	Logger  zerolog.Logger
+	// Identity tunes password cost, session lifetime and login limits;
+	// tests make hashing cheap here.
+	Identity identity.Options
+}
+
+// Backend holds the open store and the domain services.
+type Backend struct {
+	KV         *kv.DB
+	Identity   *identity.Service
+	HelpCenter *helpcenter.Service
+	log        zerolog.Logger
+}
+
+// Open opens the data directory and builds the services on it.
+func Open(cfg Config) (*Backend, error) {
+	db, err := kv.Open(kv.Options{Dir: cfg.DataDir, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	ids, err := identity.New(db, cfg.Logger, cfg.Identity)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("backend: identity: %w", err)
+	}
+	return &Backend{
+		KV:         db,
+		Identity:   ids,
+		HelpCenter: helpcenter.New(db),
+		log:        cfg.Logger,
+	}, nil
+}
+
+// Close releases the data directory.
+func (b *Backend) Close() error { return b.KV.Close() }
+
+// Setup claims the instance: it names the help center and makes the first
+// admin its owner. Everything is checked before anything is stored.
+func (b *Backend) Setup(ctx context.Context, claim identity.Claim, helpCenterName string, owner identity.NewAccount) (identity.Account, error) {
+	if err := b.Identity.CheckClaim(ctx, claim); err != nil {
+		return identity.Account{}, err
+	}
+	helpCenterName = strings.TrimSpace(helpCenterName)
+	if helpCenterName == "" {
+		helpCenterName = helpcenter.DefaultName
+	}
+	bad := map[string]string{}
+	if msg := helpcenter.CheckName(helpCenterName); msg != "" {
+		bad["helpCenterName"] = msg
+	}
+	if _, err := b.Identity.Validate(owner); err != nil {
+		fe := fault.As(err)
+		if fe == nil || fe.Kind != fault.Invalid {
+			return identity.Account{}, err
+		}
+		for k, v := range fe.Fields {
+			bad[k] = v
+		}
+	}
+	if len(bad) > 0 {
+		return identity.Account{}, fault.InvalidFields(bad)
+	}
+	// The name goes first: if creating the owner then fails, setup is
+	// simply still open, with the name already right.
+	if _, err := b.HelpCenter.Name(ctx, helpCenterName); err != nil {
+		return identity.Account{}, err
+	}
+	return b.Identity.Setup(ctx, claim, owner)
+}
+
+// Bootstrap creates the owner from PORTICO_ADMIN_* settings, for scripts and
+// CI; on an instance that already has an owner it changes nothing.
+func (b *Backend) Bootstrap(ctx context.Context, helpCenterName string, owner identity.NewAccount) error {
+	has, err := b.Identity.HasOwner(ctx)
+	if err != nil {
+		return err
+	}
+	if !has && strings.TrimSpace(helpCenterName) != "" {
+		if msg := helpcenter.CheckName(helpCenterName); msg != "" {
+			return fault.Invalidf("PORTICO_HELP_CENTER_NAME: %s", msg)
+		}
+		if _, err := b.HelpCenter.Name(ctx, helpCenterName); err != nil {
+			return err
+		}
+	}
+	created, same, err := b.Identity.Bootstrap(ctx, owner)
+	switch {
+	case err != nil:
+		if fe := fault.As(err); fe != nil && len(fe.Fields) > 0 {
+			return fmt.Errorf("PORTICO_ADMIN_*: %v", fe.Fields)
+		}
+		return err
+	case created:
+		b.log.Info().Msg("owner created from PORTICO_ADMIN_EMAIL")
+	case !same:
+		b.log.Warn().Msg("PORTICO_ADMIN_EMAIL names someone other than the owner; the instance is already set up, so it was ignored")
+	}
+	return nil
+}

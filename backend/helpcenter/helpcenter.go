@@ -1,0 +1,180 @@
+// Package helpcenter owns the help center: its name and the address
+// customers use to reach it. Portals and branding join it in Step 2.
+package helpcenter
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"portico/backend/fault"
+	"portico/backend/identity"
+	"portico/backend/kv"
+)
+
+const keySettings = "hc/settings" // → stored
+
+// DefaultName is what a help center is called until someone names it.
+const DefaultName = "Help Center"
+
+type stored struct {
+	Name      string `json:"name"`
+	PortalURL string `json:"portalUrl,omitempty"`
+}
+
+// Settings is the help center as callers see it.
+type Settings struct {
+	Name string `json:"name"`
+	// PortalURL is the canonical address of the portal: links Portico
+	// builds (emails, API _links) use it.
+	PortalURL string `json:"portalUrl"`
+}
+
+// Service is the help center domain.
+type Service struct {
+	db *kv.DB
+
+	mu        sync.RWMutex
+	addresses []string
+}
+
+func New(db *kv.DB) *Service { return &Service{db: db} }
+
+// SetAddresses records where this process can be reached right now (one
+// URL per LAN address); the first is the default canonical address.
+func (s *Service) SetAddresses(urls []string) {
+	s.mu.Lock()
+	s.addresses = append([]string(nil), urls...)
+	s.mu.Unlock()
+}
+
+// Addresses returns the URLs set by SetAddresses.
+func (s *Service) Addresses() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]string(nil), s.addresses...)
+}
+
+// Get returns the settings; anyone may read them.
+func (s *Service) Get(ctx context.Context) (Settings, error) {
+	var st stored
+	err := s.db.View(ctx, func(tx *kv.Tx) (err error) { st, err = load(tx); return err })
+	if err != nil {
+		return Settings{}, err
+	}
+	return s.view(st), nil
+}
+
+func load(tx *kv.Tx) (stored, error) {
+	st, err := kv.Get[stored](tx, keySettings)
+	if errors.Is(err, kv.ErrNotFound) {
+		return stored{Name: DefaultName}, nil
+	}
+	return st, err
+}
+
+func (s *Service) view(st stored) Settings {
+	out := Settings{Name: st.Name, PortalURL: st.PortalURL}
+	if out.PortalURL == "" {
+		if a := s.Addresses(); len(a) > 0 {
+			out.PortalURL = a[0]
+		}
+	}
+	return out
+}
+
+// Patch changes the fields that are set. Nil means "leave as it is".
+type Patch struct {
+	Name      *string `json:"name"`
+	PortalURL *string `json:"portalUrl"`
+}
+
+var errAdminsOnly = fault.Forbid("Only administrators can change the help center.", "Ask an administrator of this help center.")
+
+// Update applies p for who, who must be an admin.
+func (s *Service) Update(ctx context.Context, who identity.Account, p Patch) (Settings, error) {
+	if !who.Active || who.Role != identity.Admin {
+		return Settings{}, errAdminsOnly
+	}
+	return s.update(ctx, p)
+}
+
+// Name sets the name during setup, before any admin can log in; the caller
+// (backend.Setup) has already proven its claim to the instance.
+func (s *Service) Name(ctx context.Context, name string) (Settings, error) {
+	return s.update(ctx, Patch{Name: &name})
+}
+
+func (s *Service) update(ctx context.Context, p Patch) (Settings, error) {
+	bad := map[string]string{}
+	var name, portal string
+	if p.Name != nil {
+		name = strings.TrimSpace(*p.Name)
+		if msg := CheckName(name); msg != "" {
+			bad["name"] = msg
+		}
+	}
+	if p.PortalURL != nil {
+		var msg string
+		if portal, msg = normalizeURL(*p.PortalURL); msg != "" {
+			bad["portalUrl"] = msg
+		}
+	}
+	if len(bad) > 0 {
+		return Settings{}, fault.InvalidFields(bad)
+	}
+	var st stored
+	err := s.db.Update(ctx, func(tx *kv.Tx) (err error) {
+		if st, err = load(tx); err != nil {
+			return err
+		}
+		if p.Name != nil {
+			st.Name = name
+		}
+		if p.PortalURL != nil {
+			st.PortalURL = portal
+		}
+		return kv.Put(tx, keySettings, st)
+	})
+	if err != nil {
+		return Settings{}, err
+	}
+	return s.view(st), nil
+}
+
+// CheckName returns what is wrong with a help center name, or "".
+func CheckName(name string) string {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(name)); {
+	case n == 0:
+		return "Enter a name for the help center."
+	case n > 100:
+		return "Use at most 100 characters."
+	}
+	return ""
+}
+
+// normalizeURL accepts an absolute http(s) URL with a host and no query or
+// fragment, and returns it ending in "/". An empty string means "use the
+// default address".
+func normalizeURL(raw string) (string, string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", ""
+	}
+	const msg = "Enter a web address like http://192.168.1.20:8480/."
+	if len(raw) > 300 {
+		return "", msg
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", msg
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u.String(), ""
+}

@@ -1,0 +1,232 @@
+package identity_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"portico/backend/fault"
+	"portico/backend/identity"
+	"portico/backend/kv/kvtest"
+)
+
+var ctx = context.Background()
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newService(t *testing.T) (*identity.Service, *clock) {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	s, err := identity.New(kvtest.Open(t), zerolog.Nop(), identity.Options{
+		Params: identity.TestParams, SessionTTL: time.Hour, Now: c.Now,
+		Limits: identity.Limits{Every: time.Minute, Burst: 3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+var owner = identity.NewAccount{Name: "Olga Owner", Email: "Olga@Example.ORG ", Password: "correct horse battery"}
+
+func setUp(t *testing.T, s *identity.Service) identity.Account {
+	t.Helper()
+	a, err := s.Setup(ctx, identity.Claim{Desktop: true}, owner)
+	if err != nil {
+		t.Fatalf("Setup: %v", err)
+	}
+	return a
+}
+
+func TestPasswordHashAndVerify(t *testing.T) {
+	h, err := identity.HashPassword("s3cret password", identity.TestParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Errorf("hash = %q; want an argon2id PHC string with the test cost", h)
+	}
+	h2, _ := identity.HashPassword("s3cret password", identity.TestParams)
+	if h == h2 {
+		t.Error("two hashes of one password are equal: salt missing")
+	}
+	for _, tc := range []struct {
+		pw   string
+		want bool
+	}{{"s3cret password", true}, {"s3cret passwore", false}, {"", false}} {
+		if ok, err := identity.VerifyPassword(tc.pw, h); ok != tc.want || err != nil {
+			t.Errorf("VerifyPassword(%q) = %v, %v; want %v", tc.pw, ok, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "$argon2id$", "$bcrypt$v=19$m=64,t=1,p=1$AA$AA", "$argon2id$v=19$m=64,t=1,p=1$!!$AA"} {
+		if _, err := identity.VerifyPassword("x", bad); err == nil {
+			t.Errorf("VerifyPassword(hash=%q) err = nil; want malformed", bad)
+		}
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{" Ann@Example.COM ", "Ann@example.com"},
+		{"bob@x.org", "bob@x.org"},
+		{"", ""},
+		{"not an email", ""},
+		{"Ann <ann@x.org>", ""},
+	} {
+		got, err := identity.NormalizeEmail(tc.in)
+		if got != tc.want || (tc.want == "") != (err != nil) {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestSetupWithDesktopClaimCreatesOwner(t *testing.T) {
+	s, _ := newService(t)
+	if ok, _ := s.HasOwner(ctx); ok {
+		t.Fatal("new instance already has an owner")
+	}
+	a := setUp(t, s)
+	if a.Role != identity.Admin || !a.Owner || a.Email != "Olga@example.org" || a.ID != 1 {
+		t.Errorf("Setup = %+v; want owner admin #1 with normalised email", a)
+	}
+	if _, err := s.Setup(ctx, identity.Claim{Desktop: true}, owner); fault.KindOf(err) != fault.Conflict {
+		t.Errorf("second Setup = %v; want conflict", err)
+	}
+	if tok, err := s.NewSetupToken(ctx); tok != "" || err != nil {
+		t.Errorf("NewSetupToken after setup = %q, %v; want no token", tok, err)
+	}
+}
+
+func TestSetupToken(t *testing.T) {
+	s, _ := newService(t)
+	old, _ := s.NewSetupToken(ctx)
+	tok, _ := s.NewSetupToken(ctx)
+	for _, tc := range []struct {
+		name  string
+		token string
+	}{{"no token", ""}, {"wrong token", "x" + tok}, {"earlier start's token", old}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.Setup(ctx, identity.Claim{Token: tc.token}, owner)
+			if fault.KindOf(err) != fault.Forbidden {
+				t.Errorf("Setup(token=%s) = %v; want forbidden", tc.name, err)
+			}
+		})
+	}
+	if _, err := s.Setup(ctx, identity.Claim{Token: tok}, owner); err != nil {
+		t.Fatalf("Setup(current token) = %v; want success", err)
+	}
+	other := owner
+	other.Email = "mallory@example.org"
+	if _, err := s.Setup(ctx, identity.Claim{Token: tok}, other); fault.KindOf(err) != fault.Conflict {
+		t.Errorf("Setup(used token) = %v; want conflict", err)
+	}
+}
+
+func TestSetupValidatesFields(t *testing.T) {
+	s, _ := newService(t)
+	_, err := s.Setup(ctx, identity.Claim{Desktop: true}, identity.NewAccount{Name: " ", Email: "nope", Password: "short"})
+	fe := fault.As(err)
+	if fe == nil || fe.Kind != fault.Invalid {
+		t.Fatalf("Setup(bad fields) = %v; want invalid", err)
+	}
+	for _, f := range []string{"name", "email", "password"} {
+		if fe.Fields[f] == "" {
+			t.Errorf("no message for field %q in %v", f, fe.Fields)
+		}
+	}
+	if ok, _ := s.HasOwner(ctx); ok {
+		t.Error("invalid setup created an owner")
+	}
+}
+
+func TestLoginAndSessions(t *testing.T) {
+	s, c := newService(t)
+	a := setUp(t, s)
+	tok, got, err := s.Login(ctx, "10.0.0.1", "olga@example.org", owner.Password)
+	if err != nil || got.ID != a.ID {
+		t.Fatalf("Login(right password, other case) = %v, %v; want owner", got.ID, err)
+	}
+	if who, err := s.Authenticate(ctx, tok); err != nil || who.ID != a.ID {
+		t.Errorf("Authenticate(fresh token) = %v, %v; want owner", who.ID, err)
+	}
+	if _, err := s.Authenticate(ctx, tok+"x"); fault.KindOf(err) != fault.Unauthenticated {
+		t.Errorf("Authenticate(wrong token) = %v; want unauthenticated", err)
+	}
+	c.Add(time.Hour)
+	if _, err := s.Authenticate(ctx, tok); fault.KindOf(err) != fault.Unauthenticated {
+		t.Errorf("Authenticate(expired token) = %v; want unauthenticated", err)
+	}
+	tok, _, _ = s.Login(ctx, "10.0.0.1", owner.Email, owner.Password)
+	if err := s.Logout(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, tok); fault.KindOf(err) != fault.Unauthenticated {
+		t.Errorf("Authenticate(after logout) = %v; want unauthenticated", err)
+	}
+}
+
+func TestLoginFailuresLookAlike(t *testing.T) {
+	s, _ := newService(t)
+	setUp(t, s)
+	_, _, wrongPw := s.Login(ctx, "10.0.0.1", owner.Email, "wrong password!")
+	_, _, noUser := s.Login(ctx, "10.0.0.2", "nobody@example.org", "wrong password!")
+	if fault.KindOf(wrongPw) != fault.Unauthenticated || wrongPw.Error() != noUser.Error() {
+		t.Errorf("wrong password → %v, unknown email → %v; want the same unauthenticated error", wrongPw, noUser)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	s, c := newService(t)
+	setUp(t, s)
+	for i := range 3 {
+		if _, _, err := s.Login(ctx, "10.0.0.9", owner.Email, "wrong password!"); fault.KindOf(err) != fault.Unauthenticated {
+			t.Fatalf("attempt %d = %v; want unauthenticated", i+1, err)
+		}
+	}
+	_, _, err := s.Login(ctx, "10.0.0.9", owner.Email, owner.Password)
+	if fe := fault.As(err); fe == nil || fe.Kind != fault.RateLimited || !strings.Contains(fe.Hint, "60 seconds") {
+		t.Fatalf("4th attempt = %v; want rate limited with a wait of 60 seconds", err)
+	}
+	// The account is under attack from this address: another address is
+	// limited too, for this email…
+	if _, _, err := s.Login(ctx, "10.0.0.10", owner.Email, owner.Password); fault.KindOf(err) != fault.RateLimited {
+		t.Errorf("same email from another client = %v; want rate limited", err)
+	}
+	// …but not for another account.
+	if _, _, err := s.Login(ctx, "10.0.0.10", "someone@example.org", "whatever password"); fault.KindOf(err) != fault.Unauthenticated {
+		t.Errorf("other email from another client = %v; want unauthenticated (not limited)", err)
+	}
+	c.Add(time.Minute)
+	if _, _, err := s.Login(ctx, "10.0.0.9", owner.Email, owner.Password); err != nil {
+		t.Errorf("after waiting a minute = %v; want success", err)
+	}
+}
+
+func TestBootstrap(t *testing.T) {
+	s, _ := newService(t)
+	created, same, err := s.Bootstrap(ctx, identity.NewAccount{Email: "ci@example.org", Password: "ci password 123"})
+	if !created || !same || err != nil {
+		t.Fatalf("Bootstrap(new) = %v, %v, %v; want created", created, same, err)
+	}
+	created, same, err = s.Bootstrap(ctx, identity.NewAccount{Email: "CI@example.org", Password: "other password"})
+	if created || !same || err != nil {
+		t.Errorf("Bootstrap(same owner again) = %v, %v, %v; want not created, same", created, same, err)
+	}
+	created, same, err = s.Bootstrap(ctx, identity.NewAccount{Email: "eve@example.org", Password: "other password"})
+	if created || same || err != nil {
+		t.Errorf("Bootstrap(someone else) = %v, %v, %v; want not created, not same", created, same, err)
+	}
+	if _, _, err := s.Login(ctx, "c", "ci@example.org", "other password"); err == nil {
+		t.Error("a later Bootstrap changed the owner's password")
+	}
+}

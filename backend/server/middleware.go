@@ -1,0 +1,139 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+
+	"portico/backend/fault"
+)
+
+const sessionCookie = "portico_session"
+
+// csp allows our own scripts only: no inline script, no eval, no framing.
+// Inline styles stay allowed; Svelte sets element styles.
+const csp = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// accessLog writes one line per request with its id, door, status and
+// duration. It logs the path only: query strings may carry secrets.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	h := hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+		c := callerOf(r)
+		e := hlog.FromRequest(r).Info()
+		if status >= 500 {
+			e = hlog.FromRequest(r).Error()
+		}
+		if c.account != nil {
+			e = e.Uint64("account", c.account.ID)
+		}
+		e.Str("door", string(c.door)).Str("method", r.Method).Str("path", r.URL.Path).
+			Int("status", status).Int("size", size).Dur("dur", d).Msg("request")
+	})(next)
+	return hlog.NewHandler(s.log)(hlog.RequestIDHandler("req_id", "X-Request-Id")(h))
+}
+
+// recoverPanics turns a panic into a logged 500 instead of a dropped
+// connection.
+func recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				zerolog.Ctx(r.Context()).Error().Interface("panic", v).Msg("handler panicked")
+				fail(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate resolves who is asking. In the window that is the owner;
+// on the LAN it is whoever the session cookie names, if anyone.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := callerOf(r)
+		switch c.door {
+		case DoorWindow:
+			if owner, err := s.b.Identity.Owner(r.Context()); err == nil {
+				c.account = &owner
+			} else if fault.KindOf(err) != fault.NotFound {
+				fail(w, r, err)
+				return
+			}
+		default:
+			if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
+				a, err := s.b.Identity.Authenticate(r.Context(), ck.Value)
+				switch fault.KindOf(err) {
+				case "":
+					c.account, c.token = &a, ck.Value
+				case fault.Unauthenticated:
+					clearSession(w, r)
+				default:
+					fail(w, r, err)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/",
+		MaxAge: int(s.sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: r.TLS != nil,
+	})
+}
+
+func clearSession(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+}
+
+// limitBody caps request bodies; decode reports the overflow as a 413.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireStaff and requireAdmin guard console-only endpoints.
+func requireStaff(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := callerOf(r)
+		switch {
+		case c.account == nil:
+			fail(w, r, fault.Unauthorized("Log in to continue.", ""))
+		case !c.account.IsStaff():
+			fail(w, r, fault.Forbid("This is for agents and admins only.", "Ask an administrator of this help center if you need access."))
+		default:
+			h(w, r)
+		}
+	}
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+var noAssets = fstest.MapFS{"index.html": {Data: []byte("<title>portal</title>")}}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"serve", "--help"}} {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb, env(nil), noAssets)
+		if code != 0 || !strings.Contains(out.String(), "portico serve [--data DIR] [--addr HOST:PORT]") {
+			t.Errorf("run(%q) = %d, %q; want 0 and usage on stdout", args, code, out.String())
+		}
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out bytes.Buffer
+		if code := run(args, &out, io.Discard, env(nil), noAssets); code != 0 || !strings.HasPrefix(out.String(), "portico ") {
+			t.Errorf("run(%q) = %d, %q; want 0 and a version line", args, code, out.String())
+		}
+	}
+}
+
+func TestBadUsage(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"serve", "--nope"}, {"serve", "extra"}} {
+		var errb bytes.Buffer
+		if code := run(args, io.Discard, &errb, env(nil), noAssets); code != 2 || !strings.Contains(errb.String(), "portico") {
+			t.Errorf("run(%q) = %d, %q; want 2 and a message on stderr", args, code, errb.String())
+		}
+	}
+}
+
+func TestHeadlessBuildHasNoWindow(t *testing.T) {
+	var errb bytes.Buffer
+	code := run(nil, io.Discard, &errb, env(nil), noAssets)
+	if code != 2 || !strings.Contains(errb.String(), "has no window") || !strings.Contains(errb.String(), "portico serve") {
+		t.Errorf("run() in the headless build = %d, %q; want 2, usage and 'has no window'", code, errb.String())
+	}
+}
+
+func TestDefaultDataDir(t *testing.T) {
+	if got := defaultDataDir(env(map[string]string{"XDG_DATA_HOME": "/x/data"})); got != "/x/data/portico" {
+		t.Errorf("defaultDataDir(XDG_DATA_HOME=/x/data) = %q; want /x/data/portico", got)
+	}
+	if got := defaultDataDir(env(map[string]string{"XDG_DATA_HOME": "relative"})); !strings.HasSuffix(got, filepath.Join(".local", "share", "portico")) {
+		t.Errorf("defaultDataDir(relative XDG_DATA_HOME) = %q; want ~/.local/share/portico (the spec ignores relative paths)", got)
+	}
+}
+
+func startServe(t *testing.T, args []string, vars map[string]string) (lines <-chan string, stop func() int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ch := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			ch <- sc.Text()
+		}
+		close(ch)
+	}()
+	done := make(chan int, 1)
+	go func() { done <- run(append([]string{"serve"}, args...), pw, io.Discard, env(vars), noAssets); pw.Close() }()
+	return ch, func() int {
+		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not stop on SIGINT")
+			return -1
+		}
+	}
+}
+
+func waitLine(t *testing.T, lines <-chan string, re *regexp.Regexp) []string {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("output ended before a line matching %s", re)
+			}
+			if m := re.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		case <-timeout:
+			t.Fatalf("no line matching %s", re)
+		}
+	}
+}
+
+func TestServeFlagsBeatEnvironment(t *testing.T) {
+	flagDir, envDir := t.TempDir(), t.TempDir()
+	lines, stop := startServe(t, []string{"--data", flagDir, "--addr", "127.0.0.1:0"},
+		map[string]string{"PORTICO_DATA": envDir, "PORTICO_ADDR": "127.0.0.1:1"})
+	m := waitLine(t, lines, regexp.MustCompile(`^Portico is running. Data: (.*)$`))
+	if m[1] != flagDir {
+		t.Errorf("data dir = %q; want the flag's %q over PORTICO_DATA", m[1], flagDir)
+	}
+	portal := waitLine(t, lines, regexp.MustCompile(`^Portal: (http://127\.0\.0\.1:\d+/)$`))[1]
+	if portal == "http://127.0.0.1:1/" {
+		t.Error("PORTICO_ADDR beat --addr")
+	}
+	waitLine(t, lines, regexp.MustCompile(`^Console: `+regexp.QuoteMeta(portal)+`console$`))
+	setup := waitLine(t, lines, regexp.MustCompile(`^Setup: (\S+)/setup#token=([A-Za-z0-9_-]{43})$`))
+	if setup[1]+"/" != portal {
+		t.Errorf("setup link base = %q; want %q", setup[1], portal)
+	}
+	res, err := http.Get(portal + "healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Errorf("GET /healthz = %v, %v; want 200", res, err)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exit code after SIGINT = %d; want 0", code)
+	}
+}
+
+func TestServeFromEnvironmentAndSecondStartRefused(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"PORTICO_DATA": dir, "PORTICO_ADDR": "127.0.0.1:0",
+		"PORTICO_ADMIN_EMAIL": "ci@example.org", "PORTICO_ADMIN_PASSWORD": "ci password 123"}
+	lines, stop := startServe(t, nil, vars)
+	waitLine(t, lines, regexp.MustCompile(`^Portal: http://127\.0\.0\.1:\d+/$`))
+	// PORTICO_ADMIN_* made the owner: no setup link.
+	waitLine(t, lines, regexp.MustCompile(`^Press Ctrl\+C to stop\.$`))
+
+	var errb bytes.Buffer
+	code := run([]string{"serve"}, io.Discard, &errb, env(vars), noAssets)
+	if code != 1 || !strings.Contains(errb.String(), "already running") || !strings.Contains(errb.String(), dir) {
+		t.Errorf("second serve on %s = %d, %q; want 1 and a message naming the data dir", dir, code, errb.String())
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit code = %d; want 0", code)
+	}
+}
+
+func TestPortalURLs(t *testing.T) {
+	if got := portalURLs([]byte{127, 0, 0, 1}, 8480); len(got) != 1 || got[0] != "http://127.0.0.1:8480/" {
+		t.Errorf("portalURLs(127.0.0.1) = %v; want just that address", got)
+	}
+	for _, u := range portalURLs([]byte{0, 0, 0, 0}, 8480) {
+		if !regexp.MustCompile(`^http://\d+\.\d+\.\d+\.\d+:8480/$`).MatchString(u) {
+			t.Errorf("portalURLs(0.0.0.0) has %q; want IPv4 URLs only", u)
+		}
+	}
+}
