@@ -125,6 +125,7 @@ func runServe(cfg config, log zerolog.Logger, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portico: %v\n", cerr)
 		return 1
 	}
+	log.Info().Msg("stopped")
 	if err != nil {
 		return 1
 	}
@@ -147,11 +148,15 @@ func runWindow(cfg config, log zerolog.Logger, stderr io.Writer) int {
 			return app.Handlers{Window: inst.srv.Window()}, nil
 		},
 		Stop: func() {
-			if inst != nil {
-				if err := inst.shutdown(15 * time.Second); err != nil {
-					log.Error().Err(err).Msg("shutdown")
-				}
+			if inst == nil {
+				return
 			}
+			log.Info().Msg("window closed, shutting down")
+			if err := inst.shutdown(15 * time.Second); err != nil {
+				log.Error().Err(err).Msg("shutdown")
+				return
+			}
+			log.Info().Msg("stopped")
 		},
 	})
 	if err != nil {

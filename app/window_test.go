@@ -1,0 +1,252 @@
+//go:build windowtest
+
+// The window test drives the real desktop binary (PORTICO_BIN, built by
+// `make window-test`) under Xvfb inside its own D-Bus session: the window
+// must appear, reach the backend through the in-process door, survive a
+// second launch and close cleanly on SIGTERM.
+package app_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"portico/backend/kv"
+)
+
+const inside = "PORTICO_WINDOWTEST_INSIDE"
+
+func TestWindow(t *testing.T) {
+	if os.Getenv("PORTICO_BIN") == "" {
+		t.Fatal("PORTICO_BIN must name the desktop binary (make window-test sets it)")
+	}
+	if os.Getenv(inside) == "" {
+		// Re-run this test inside a virtual display and a private session bus,
+		// so the single-instance lock and the window are the test's own.
+		cmd := exec.Command("xvfb-run", "-a", "-s", "-screen 0 1280x860x24",
+			"dbus-run-session", "--", os.Args[0], "-test.run", "^TestWindow$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), inside+"=1")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("window test inside Xvfb failed: %v", err)
+		}
+		return
+	}
+	windowTest(t)
+}
+
+// proc is a started portico whose output lines we can wait for.
+type proc struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	out    []string
+	log    []string
+	exited chan struct{}
+	code   int
+}
+
+func launch(t *testing.T, env []string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(os.Getenv("PORTICO_BIN")), exited: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
+	stdout, _ := p.cmd.StdoutPipe()
+	stderr, _ := p.cmd.StderrPipe()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	read := func(r io.Reader, into *[]string) {
+		defer wg.Done()
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			p.mu.Lock()
+			*into = append(*into, sc.Text())
+			p.mu.Unlock()
+		}
+	}
+	wg.Add(2)
+	go read(stdout, &p.out)
+	go read(stderr, &p.log)
+	go func() {
+		wg.Wait()
+		p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// waitFor polls until some line satisfies ok, or fails the test.
+func (p *proc) waitFor(t *testing.T, what string, stream func(*proc) []string, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		lines := append([]string(nil), stream(p)...)
+		p.mu.Unlock()
+		for _, l := range lines {
+			if ok(l) {
+				return l
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t.Fatalf("timed out waiting for %s\nstdout:\n%s\nstderr:\n%s", what, strings.Join(p.out, "\n"), strings.Join(p.log, "\n"))
+	return ""
+}
+
+func stdoutOf(p *proc) []string { return p.out }
+func stderrOf(p *proc) []string { return p.log }
+
+// accessLine matches an access-log line by door, path prefix and status.
+func accessLine(door, pathPrefix string, status int) func(string) bool {
+	return func(l string) bool {
+		var e struct {
+			Message, Door, Path string
+			Status              int
+		}
+		return json.Unmarshal([]byte(l), &e) == nil && e.Message == "request" &&
+			e.Door == door && strings.HasPrefix(e.Path, pathPrefix) && e.Status == status
+	}
+}
+
+func windowIDs(t *testing.T) []string {
+	out, _ := exec.Command("xdotool", "search", "--name", "^Portico$").Output()
+	return strings.Fields(string(out))
+}
+
+func windowTest(t *testing.T) {
+	artifacts := os.Getenv("ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	dataDir := t.TempDir()
+	env := []string{"PORTICO_DATA=" + dataDir, "PORTICO_ADDR=127.0.0.1:0",
+		"PORTICO_ADMIN_EMAIL=owner@example.org", "PORTICO_ADMIN_PASSWORD=owner password 1",
+		"PORTICO_HELP_CENTER_NAME=Window Test Help", "PORTICO_LOG_LEVEL=info",
+		// Software rendering: Xvfb has no GPU.
+		"WEBKIT_DISABLE_DMABUF_RENDERER=1", "LIBGL_ALWAYS_SOFTWARE=1"}
+
+	first := launch(t, env)
+	first.waitFor(t, "the Portal line", stdoutOf, func(l string) bool { return strings.HasPrefix(l, "Portal: http://127.0.0.1:") })
+
+	var ids []string
+	for deadline := time.Now().Add(45 * time.Second); len(ids) == 0 && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		ids = windowIDs(t)
+	}
+	if len(ids) == 0 {
+		t.Fatal("no window titled Portico appeared")
+	}
+
+	// The console's first /api call answered through the in-process door.
+	first.waitFor(t, "GET /api/session through the window door", stderrOf, accessLine("window", "/api/session", 200))
+	// The home page has loaded once it asked for the QR code.
+	first.waitFor(t, "the console home page", stderrOf, accessLine("window", "/api/qr", 200))
+	time.Sleep(1500 * time.Millisecond) // let WebKit paint the image it just fetched
+
+	shot := filepath.Join(artifacts, "window.png")
+	if out, err := exec.Command("import", "-window", "root", shot).CombinedOutput(); err != nil {
+		t.Fatalf("screenshot: %v: %s", err, out)
+	}
+	if n := colours(t, shot); n < 20 {
+		t.Errorf("the window screenshot has %d colours; want a rendered page, not a blank window", n)
+	}
+	t.Logf("screenshot: %s", shot)
+
+	// Nothing the window did was answered on the LAN door, and no request failed.
+	first.mu.Lock()
+	for _, l := range first.log {
+		if accessLine("lan", "/", 200)(l) {
+			t.Errorf("the window's requests went over the LAN: %s", l)
+		}
+		if strings.Contains(l, `"status":5`) {
+			t.Errorf("server error: %s", l)
+		}
+	}
+	first.mu.Unlock()
+
+	// A second launch hands over to the first and exits without touching
+	// the data directory.
+	second := launch(t, env)
+	select {
+	case <-second.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the second launch did not exit")
+	}
+	for _, l := range second.out {
+		if strings.HasPrefix(l, "Portico is running") {
+			t.Errorf("the second launch started a server: %q", l)
+		}
+	}
+	first.waitFor(t, "the first window noticing the second launch", stderrOf,
+		func(l string) bool { return strings.Contains(l, "second launch") })
+	select {
+	case <-first.exited:
+		t.Fatal("the first window exited when the second launched")
+	default:
+	}
+	if got := windowIDs(t); len(got) != len(ids) {
+		t.Errorf("windows after the second launch = %v; want the first one only (%v)", got, ids)
+	}
+
+	// SIGTERM closes the window cleanly: the store is released.
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-first.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the window did not close on SIGTERM")
+	}
+	if first.code != 0 {
+		t.Errorf("exit code after SIGTERM = %d; want 0", first.code)
+	}
+	db, err := kv.Open(kv.Options{Dir: dataDir, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatalf("reopening the data dir after the window closed: %v", err)
+	}
+	db.Close()
+}
+
+// colours counts distinct colours, sampling every 4th pixel.
+func colours(t *testing.T, path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[[3]uint32]bool{}
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y += 4 {
+		for x := r.Min.X; x < r.Max.X; x += 4 {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{cr >> 8, cg >> 8, cb >> 8}] = true
+		}
+	}
+	return len(seen)
+}

@@ -1,0 +1,78 @@
+// The end-to-end rig: the real headless binary on a random loopback port with
+// its own data dir, and Debian's Chromium driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+export const artifacts = process.env.ARTIFACTS || join(process.cwd(), 'test-results');
+mkdirSync(artifacts, { recursive: true });
+
+const bin = process.env.PORTICO_BIN;
+if (!bin) throw new Error('PORTICO_BIN must name the headless portico binary (make e2e sets it)');
+
+/**
+ * Starts `portico serve` and resolves once it has printed its addresses.
+ * Returns the portal URL, the setup link (if printed) and every line read.
+ */
+export async function startPortico({ dataDir, env = {} } = {}) {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'portico-e2e-'));
+  const child = spawn(bin, ['serve', '--data', dir, '--addr', '127.0.0.1:0'], {
+    env: { ...process.env, PORTICO_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout = [];
+  const stderr = [];
+  createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('portico did not start:\n' + stderr.join('\n'))), 20000);
+    child.on('exit', (code) => reject(new Error(`portico exited ${code}:\n${stderr.join('\n')}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout.push(line);
+      if (line.startsWith('Press Ctrl+C')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  await ready;
+  const portal = stdout.find((l) => l.startsWith('Portal: '))?.slice(8);
+  const setup = stdout.find((l) => l.startsWith('Setup: '))?.slice(7);
+  return {
+    dir,
+    portal,
+    setup,
+    stdout,
+    stderr,
+    async stop({ keepData = false } = {}) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    // No background networking: this machine's network is closed, and a
+    // test browser has no business phoning home anyway.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Collects console errors and CSP violations so a test can assert there were none. */
+export function watchPage(page) {
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  return problems;
+}
