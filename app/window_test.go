@@ -164,9 +164,9 @@ func windowTest(t *testing.T) {
 
 	// The console's first /api call answered through the in-process door.
 	first.waitFor(t, "GET /api/session through the window door", stderrOf, accessLine("window", "/api/session", 200))
-	// The home page has loaded once it asked for the QR code.
-	first.waitFor(t, "the console home page", stderrOf, accessLine("window", "/api/qr", 200))
-	time.Sleep(1500 * time.Millisecond) // let WebKit paint the image it just fetched
+	// The home page has loaded once it asked for the addresses.
+	first.waitFor(t, "the console home page", stderrOf, accessLine("window", "/api/helpcenter/addresses", 200))
+	time.Sleep(1500 * time.Millisecond) // let WebKit paint what it just fetched
 
 	shot := filepath.Join(artifacts, "window.png")
 	if out, err := exec.Command("import", "-window", "root", shot).CombinedOutput(); err != nil {

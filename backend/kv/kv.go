@@ -54,19 +54,7 @@ func Open(opts Options) (*DB, error) {
 	if opts.Retries <= 0 {
 		opts.Retries = 10
 	}
-	bo := badger.DefaultOptions(opts.Dir).
-		// An acknowledged write must survive power loss.
-		WithSyncWrites(true).
-		WithLogger(badgerLogger{opts.Logger.With().Str("pkg", "badger").Logger()}).
-		WithLoggingLevel(badger.WARNING).
-		// Sized for a desktop app with a small team's data, not a server
-		// farm: Badger's defaults reserve hundreds of MB up front.
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithNumCompactors(2)
-	b, err := badger.Open(bo)
+	b, err := badger.Open(badgerOptions(opts.Dir, opts.Logger))
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, opts.Dir)
@@ -79,6 +67,21 @@ func Open(opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+func badgerOptions(dir string, log zerolog.Logger) badger.Options {
+	return badger.DefaultOptions(dir).
+		// An acknowledged write must survive power loss.
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{log.With().Str("pkg", "badger").Logger()}).
+		WithLoggingLevel(badger.WARNING).
+		// Sized for a desktop app with a small team's data, not a server
+		// farm: Badger's defaults reserve hundreds of MB up front.
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithNumCompactors(2)
 }
 
 // Close flushes and releases the data directory.
