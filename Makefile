@@ -136,7 +136,7 @@ bench: $(HEADLESS_BIN) $(STAMPS)/apt-bench
 	mkdir -p $(STAMPS)
 	CGO_ENABLED=0 go test -run '^$$' -bench . -benchmem -benchtime 2s ./backend/kv/ | tee $(STAMPS)/bench-kv.txt
 	PORTICO_BIN=$(CURDIR)/$(HEADLESS_BIN) KV_BENCH=$(CURDIR)/$(STAMPS)/bench-kv.txt OUT=$(CURDIR)/docs/BENCHMARKS.md \
-		CGO_ENABLED=0 go test -count=1 -tags bench -run TestBench -v -timeout 20m .
+		CGO_ENABLED=0 go test -count=1 -tags bench -run TestBench -v -timeout 20m ./backend/server/
 
 clean:
 	rm -rf build/bin frontend/dist $(STAMPS) $(ARTIFACTS)

@@ -143,6 +143,8 @@ func windowTest(t *testing.T) {
 	if artifacts == "" {
 		artifacts = t.TempDir()
 	}
+	onboarding(t, artifacts)
+
 	dataDir := t.TempDir()
 	env := []string{"PORTICO_DATA=" + dataDir, "PORTICO_ADDR=127.0.0.1:0",
 		"PORTICO_ADMIN_EMAIL=owner@example.org", "PORTICO_ADMIN_PASSWORD=owner password 1",
@@ -228,6 +230,35 @@ func windowTest(t *testing.T) {
 		t.Fatalf("reopening the data dir after the window closed: %v", err)
 	}
 	db.Close()
+}
+
+// onboarding: a first run with no owner opens the window on the setup form,
+// with no token, and prints no setup link (the window needs none).
+func onboarding(t *testing.T, artifacts string) {
+	p := launch(t, []string{"PORTICO_DATA=" + t.TempDir(), "PORTICO_ADDR=127.0.0.1:0",
+		"PORTICO_LOG_LEVEL=info", "WEBKIT_DISABLE_DMABUF_RENDERER=1", "LIBGL_ALWAYS_SOFTWARE=1"})
+	p.waitFor(t, "GET /api/session through the window door", stderrOf, accessLine("window", "/api/session", 200))
+	time.Sleep(1500 * time.Millisecond)
+	shot := filepath.Join(artifacts, "window-onboarding.png")
+	if out, err := exec.Command("import", "-window", "root", shot).CombinedOutput(); err != nil {
+		t.Fatalf("screenshot: %v: %s", err, out)
+	}
+	if n := colours(t, shot); n < 20 {
+		t.Errorf("the onboarding screenshot has %d colours; want a rendered page", n)
+	}
+	p.mu.Lock()
+	for _, l := range p.out {
+		if strings.HasPrefix(l, "Setup:") {
+			t.Errorf("the window printed a setup link: %q", l)
+		}
+	}
+	p.mu.Unlock()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the onboarding window did not close on SIGTERM")
+	}
 }
 
 // colours counts distinct colours, sampling every 4th pixel.

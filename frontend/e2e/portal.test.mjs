@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { startPortico, launchBrowser, watchPage, artifacts } from './rig.mjs';
 
 const owner = { name: 'Olga Owner', email: 'olga@example.org', password: 'correct horse battery' };
@@ -80,6 +81,20 @@ test('a customer sees the help center name and a sign-in screen', async () => {
   await page.getByRole('alert').getByText('Email or password is incorrect.').waitFor();
   await page.screenshot({ path: join(artifacts, 'portal-login.png'), fullPage: true });
   assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
+  await page.close();
+});
+
+test("the portal's first load stays under 100 KB of JavaScript, gzipped", async () => {
+  const page = await browser.newPage();
+  const scripts = [];
+  page.on('response', async (res) => {
+    if (res.request().resourceType() === 'script') scripts.push(res.body().then((b) => gzipSync(b, { level: 9 }).length));
+  });
+  await page.goto(portico.portal, { waitUntil: 'networkidle' });
+  const sizes = await Promise.all(scripts);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(sizes.length > 0, 'the portal loaded some JavaScript');
+  assert.ok(total < 100 * 1024, `portal JS is ${total} bytes gzipped; the budget is 100 KB`);
   await page.close();
 });
 

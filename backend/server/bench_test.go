@@ -4,7 +4,7 @@
 // docs/BENCHMARKS.md: wrk against GET /api/helpcenter beside a hello-world
 // handler in the same run, cold start to /healthz, resident memory, and the
 // kv benchmarks `make bench` ran just before (KV_BENCH).
-package main
+package server_test
 
 import (
 	"bufio"
@@ -24,9 +24,9 @@ import (
 )
 
 type wrkResult struct {
-	rps           float64
-	p50, p99      string
-	raw           string
+	rps      float64
+	p50, p99 string
+	raw      string
 }
 
 func runWrk(t *testing.T, url string) wrkResult {

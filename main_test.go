@@ -74,7 +74,10 @@ func startServe(t *testing.T, args []string, vars map[string]string) (lines <-ch
 		close(ch)
 	}()
 	done := make(chan int, 1)
-	go func() { done <- run(append([]string{"serve"}, args...), pw, io.Discard, env(vars), noAssets); pw.Close() }()
+	go func() {
+		done <- run(append([]string{"serve"}, args...), pw, io.Discard, env(vars), noAssets)
+		pw.Close()
+	}()
 	return ch, func() int {
 		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
 		select {
@@ -147,16 +150,5 @@ func TestServeFromEnvironmentAndSecondStartRefused(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("exit code = %d; want 0", code)
-	}
-}
-
-func TestPortalURLs(t *testing.T) {
-	if got := portalURLs([]byte{127, 0, 0, 1}, 8480); len(got) != 1 || got[0] != "http://127.0.0.1:8480/" {
-		t.Errorf("portalURLs(127.0.0.1) = %v; want just that address", got)
-	}
-	for _, u := range portalURLs([]byte{0, 0, 0, 0}, 8480) {
-		if !regexp.MustCompile(`^http://\d+\.\d+\.\d+\.\d+:8480/$`).MatchString(u) {
-			t.Errorf("portalURLs(0.0.0.0) has %q; want IPv4 URLs only", u)
-		}
 	}
 }
