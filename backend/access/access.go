@@ -1,0 +1,307 @@
+// Package access decides who may reach what: the help center, each portal,
+// raising requests in it, and the admin work around them. It is pure — no
+// I/O, no clock — so every door (window, LAN, API) asks the same function
+// and every decision can be tested exhaustively. Callers gather the facts
+// (settings, who the person is, how they are a customer) and hand them in.
+package access
+
+import "fmt"
+
+// Site is the help center's "Customer access" setting.
+type Site struct {
+	// Signup: "Allow customers to create accounts" (else "Don't allow
+	// customers to create their own accounts").
+	Signup bool `json:"signup"`
+	// Anonymous: "Customers can access and send requests from the portal
+	// without logging in". Only meaningful with Signup.
+	Anonymous bool `json:"anonymous"`
+}
+
+// AnonymousAllowed reports the effective anonymous setting: it needs signup.
+func (s Site) AnonymousAllowed() bool { return s.Signup && s.Anonymous }
+
+// Channel is a portal's "Channel access".
+type Channel string
+
+const (
+	// Restricted: only customers added to the project (directly, through an
+	// organization attached to it, or through a domain rule).
+	Restricted Channel = "restricted"
+	// Open: anyone with an account; and anyone on the web where the site
+	// allows access without logging in.
+	Open Channel = "open"
+)
+
+// Portal is what access needs to know about a service project's portal.
+type Portal struct {
+	ID       uint64
+	Channel  Channel
+	Archived bool
+}
+
+// Role of an account.
+type Role string
+
+const (
+	Admin    Role = "admin"
+	Agent    Role = "agent"
+	Customer Role = "customer"
+)
+
+// RouteKind says how someone is a customer of a project.
+type RouteKind string
+
+const (
+	Direct       RouteKind = "direct"       // added to the project one by one
+	Organization RouteKind = "organization" // member of an organization attached to the project
+	DomainRule   RouteKind = "domain"       // email domain matches a rule of the project
+)
+
+// Route is one reason a person is a customer of a project. Name is the
+// organization's name or the rule's domain, for explanations.
+type Route struct {
+	Kind RouteKind `json:"kind"`
+	Name string    `json:"name,omitempty"`
+}
+
+func (r Route) String() string {
+	switch r.Kind {
+	case Organization:
+		return fmt.Sprintf("member of organization %s, which is attached to the project", r.Name)
+	case DomainRule:
+		return fmt.Sprintf("email address matches the project's domain rule @%s", r.Name)
+	}
+	return "added to the project as a customer"
+}
+
+// Caller is who is asking, with every fact the decisions use. The zero
+// Caller is an anonymous visitor.
+type Caller struct {
+	AccountID uint64
+	Name      string
+	Role      Role
+	Active    bool
+	// AgentOf lists the projects an agent is assigned to.
+	AgentOf map[uint64]bool
+	// CustomerOf lists, per project, every route that makes the caller a
+	// customer of it (evaluated live: rules are not copied at signup).
+	CustomerOf map[uint64][]Route
+}
+
+// Anonymous reports whether nobody is logged in.
+func (c Caller) Anonymous() bool { return c.AccountID == 0 }
+
+// Outcome classifies a decision for the server and for tests.
+type Outcome string
+
+const (
+	Allowed Outcome = "allowed"
+	// LoginRequired: the caller is anonymous and must log in (or sign up).
+	LoginRequired Outcome = "login"
+	// Denied: the caller is known and may not (403 for portals, 404 for
+	// objects whose existence must not leak).
+	Denied Outcome = "denied"
+	// Deactivated: the account exists but was switched off.
+	Deactivated Outcome = "deactivated"
+	// Gone: the thing is archived or otherwise not available to this caller.
+	Gone Outcome = "gone"
+)
+
+// Decision is an answer with its reason, what the person can do about it,
+// and the facts that led to it (for "Explain access").
+type Decision struct {
+	Outcome Outcome  `json:"outcome"`
+	Code    string   `json:"code"`
+	Reason  string   `json:"reason"`
+	Remedy  string   `json:"remedy,omitempty"`
+	Facts   []string `json:"facts"`
+}
+
+// Allow reports whether the decision lets the caller in.
+func (d Decision) Allow() bool { return d.Outcome == Allowed }
+
+func allow(code, reason string, facts ...string) Decision {
+	return Decision{Outcome: Allowed, Code: code, Reason: reason, Facts: facts}
+}
+
+func refuse(o Outcome, code, reason, remedy string, facts ...string) Decision {
+	return Decision{Outcome: o, Code: code, Reason: reason, Remedy: remedy, Facts: facts}
+}
+
+const remedyAdmin = "Ask an administrator of this help center."
+
+// siteFact describes the site setting in plain words.
+func siteFact(s Site) string {
+	switch {
+	case s.AnonymousAllowed():
+		return "The help center lets customers create accounts and use open portals without logging in."
+	case s.Signup:
+		return "The help center lets customers create their own accounts; everyone logs in."
+	}
+	return "The help center does not let customers create their own accounts; everyone logs in."
+}
+
+func loginRemedy(s Site) string {
+	if s.Signup {
+		return "Log in, or sign up for an account."
+	}
+	return "Log in with the account your team gave you. If you have none, ask them to add you."
+}
+
+// pre answers what is the same for every question: deactivated accounts,
+// and staff identity.
+func (c Caller) who() string {
+	switch {
+	case c.Anonymous():
+		return "You are not logged in."
+	case c.Name != "":
+		return fmt.Sprintf("%s has an active %s account.", c.Name, c.Role)
+	}
+	return fmt.Sprintf("The caller has an active %s account.", c.Role)
+}
+
+func deactivated(c Caller) Decision {
+	name := "This account"
+	if c.Name != "" {
+		name = c.Name + "'s account"
+	}
+	return refuse(Deactivated, "deactivated", "This account has been deactivated.", remedyAdmin,
+		name+" is deactivated.")
+}
+
+// SeeHelpCenter: may the caller see the help center's home page?
+func SeeHelpCenter(s Site, c Caller) Decision {
+	switch {
+	case c.Anonymous() && s.AnonymousAllowed():
+		return allow("anonymous_site", "Anyone may look around this help center.", siteFact(s))
+	case c.Anonymous():
+		return refuse(LoginRequired, "login_required", "Log in to use this help center.", loginRemedy(s), siteFact(s))
+	case !c.Active:
+		return deactivated(c)
+	}
+	return allow("account", "Everyone with an account may see the help center; it lists only the portals they may use.", c.who())
+}
+
+// SeePortal: may the caller see portal p and its knowledge base?
+func SeePortal(s Site, p Portal, c Caller) Decision {
+	return portal(s, p, c, false)
+}
+
+// Raise: may the caller raise a request in portal p? An anonymous visitor
+// allowed here must still give an email address (an account is made).
+func Raise(s Site, p Portal, c Caller) Decision {
+	return portal(s, p, c, true)
+}
+
+func portal(s Site, p Portal, c Caller, raise bool) Decision {
+	if !c.Anonymous() && !c.Active {
+		return deactivated(c)
+	}
+	if !c.Anonymous() && c.Role == Admin {
+		if p.Archived {
+			return allow("admin", "Administrators reach every portal, archived ones too.", c.who())
+		}
+		return allow("admin", "Administrators reach every portal.", c.who())
+	}
+	if p.Archived {
+		return refuse(Gone, "archived", "This portal is closed.", "Go back to the help center to find another portal.",
+			"The portal is archived.")
+	}
+	if !c.Anonymous() && c.Role == Agent && c.AgentOf[p.ID] {
+		return allow("agent", "Agents of this project always reach its portal.", c.who(), "They are an agent of this project.")
+	}
+	facts := []string{siteFact(s), channelFact(s, p.Channel)}
+	if c.Anonymous() {
+		if p.Channel == Open && s.AnonymousAllowed() {
+			if raise {
+				return allow("anonymous_open", "Anyone may raise a request here; they give an email address and set a password later to follow it.", facts...)
+			}
+			return allow("anonymous_open", "Anyone on the web may use this portal.", facts...)
+		}
+		return refuse(LoginRequired, "login_required", "Log in to use this portal.", loginRemedy(s), facts...)
+	}
+	facts = append([]string{c.who()}, facts...)
+	if routes := c.CustomerOf[p.ID]; len(routes) > 0 {
+		for _, r := range routes {
+			facts = append(facts, "They are a customer of this project: "+r.String()+".")
+		}
+		return allow("customer", "Customers of this project may use its portal.", facts...)
+	}
+	if p.Channel == Open {
+		reason := "This portal is open to everyone with an account."
+		if raise {
+			reason += " Raising a request makes them a customer of the project."
+		}
+		return allow("open", reason, facts...)
+	}
+	facts = append(facts, "They are not a customer of this project: not added directly, not in an attached organization, no matching domain rule.")
+	return refuse(Denied, "restricted", "This portal is restricted to its customers.",
+		"Ask the team that runs this portal to add you as a customer.", facts...)
+}
+
+func channelFact(s Site, ch Channel) string {
+	if ch == Restricted {
+		return "The portal is Restricted: only customers added to the project (directly, through an organization, or by a domain rule) may use it."
+	}
+	if s.AnonymousAllowed() {
+		return "The portal is Open, and the help center allows access without logging in: anyone on the web may use it."
+	}
+	if s.Signup {
+		return "The portal is Open: anyone with an account may use it, and anyone may sign up for one."
+	}
+	return "The portal is Open: anyone who already has an account on this help center may use it."
+}
+
+// Signup: may a visitor create their own account?
+func Signup(s Site) Decision {
+	if s.Signup {
+		return allow("signup", "Customers may create their own accounts.", siteFact(s))
+	}
+	return refuse(Denied, "signup_closed", "This help center does not let people sign up.",
+		"Ask the team that runs it to create an account for you.", siteFact(s))
+}
+
+// ManageSite: may the caller change help-center-wide settings, service
+// projects, branding and staff? Admins only.
+func ManageSite(c Caller) Decision {
+	switch {
+	case c.Anonymous():
+		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
+	case !c.Active:
+		return deactivated(c)
+	case c.Role == Admin:
+		return allow("admin", "Administrators manage the help center.", c.who())
+	}
+	return refuse(Denied, "admins_only", "Only administrators can change this.", remedyAdmin, c.who())
+}
+
+// ManageCustomers: may the caller add and remove customers and
+// organizations of project id? Admins, and the project's agents.
+func ManageCustomers(c Caller, project uint64) Decision {
+	switch {
+	case c.Anonymous():
+		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
+	case !c.Active:
+		return deactivated(c)
+	case c.Role == Admin:
+		return allow("admin", "Administrators manage every project's customers.", c.who())
+	case c.Role == Agent && c.AgentOf[project]:
+		return allow("agent", "Agents manage the customers of their projects.", c.who())
+	case c.Role == Agent:
+		return refuse(Denied, "not_your_project", "You are not an agent of this project.", remedyAdmin, c.who())
+	}
+	return refuse(Denied, "staff_only", "This is for agents and admins only.", remedyAdmin, c.who())
+}
+
+// WorkConsole: may the caller use the console at all?
+func WorkConsole(c Caller) Decision {
+	switch {
+	case c.Anonymous():
+		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
+	case !c.Active:
+		return deactivated(c)
+	case c.Role == Admin || c.Role == Agent:
+		return allow("staff", "Agents and admins use the console.", c.who())
+	}
+	return refuse(Denied, "staff_only", "This is for agents and admins only.", "Use the help center instead.", c.who())
+}
