@@ -9,10 +9,12 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"portico/backend/access"
 	"portico/backend/fault"
 	"portico/backend/helpcenter"
 	"portico/backend/identity"
 	"portico/backend/kv"
+	"portico/backend/mail"
 )
 
 // Config is everything Open needs.
@@ -29,6 +31,7 @@ type Backend struct {
 	KV         *kv.DB
 	Identity   *identity.Service
 	HelpCenter *helpcenter.Service
+	Outbox     *mail.Outbox
 	log        zerolog.Logger
 }
 
@@ -47,6 +50,7 @@ func Open(cfg Config) (*Backend, error) {
 		KV:         db,
 		Identity:   ids,
 		HelpCenter: helpcenter.New(db),
+		Outbox:     mail.NewOutbox(db),
 		log:        cfg.Logger,
 	}, nil
 }
@@ -54,19 +58,63 @@ func Open(cfg Config) (*Backend, error) {
 // Close releases the data directory.
 func (b *Backend) Close() error { return b.KV.Close() }
 
-// Setup claims the instance: it names the help center and makes the first
-// admin its owner. Everything is checked before anything is stored.
-func (b *Backend) Setup(ctx context.Context, claim identity.Claim, helpCenterName string, owner identity.NewAccount) (identity.Account, error) {
+// Audience is onboarding's one question: who is this help center for?
+type Audience string
+
+const (
+	// AudienceAdded: only people we add. No signup; the first portal is Restricted.
+	AudienceAdded Audience = "added"
+	// AudienceAccounts: anyone with an account; people may sign up. Open portal.
+	AudienceAccounts Audience = "accounts"
+	// AudienceAnyone: anyone, even without logging in. Open portal.
+	AudienceAnyone Audience = "anyone"
+)
+
+// SetupChoices are onboarding's answers beyond the owner's account.
+type SetupChoices struct {
+	HelpCenterName string
+	Audience       Audience
+	// PortalName and PortalKey create the first service project when set.
+	PortalName string
+	PortalKey  string
+}
+
+func (a Audience) settings() (access.Site, access.Channel, bool) {
+	switch a {
+	case AudienceAdded, "":
+		return access.Site{}, access.Restricted, true
+	case AudienceAccounts:
+		return access.Site{Signup: true}, access.Open, true
+	case AudienceAnyone:
+		return access.Site{Signup: true, Anonymous: true}, access.Open, true
+	}
+	return access.Site{}, "", false
+}
+
+// Setup claims the instance: it names the help center, sets who it is for,
+// makes the first portal and the first admin, its owner. Everything is
+// checked before anything is stored.
+func (b *Backend) Setup(ctx context.Context, claim identity.Claim, ch SetupChoices, owner identity.NewAccount) (identity.Account, error) {
 	if err := b.Identity.CheckClaim(ctx, claim); err != nil {
 		return identity.Account{}, err
 	}
-	helpCenterName = strings.TrimSpace(helpCenterName)
+	helpCenterName := strings.TrimSpace(ch.HelpCenterName)
 	if helpCenterName == "" {
 		helpCenterName = helpcenter.DefaultName
 	}
 	bad := map[string]string{}
 	if msg := helpcenter.CheckName(helpCenterName); msg != "" {
 		bad["helpCenterName"] = msg
+	}
+	site, channel, ok := ch.Audience.settings()
+	if !ok {
+		bad["audience"] = "Choose who this help center is for."
+	}
+	portalKey := strings.ToUpper(strings.TrimSpace(ch.PortalKey))
+	if strings.TrimSpace(ch.PortalName) != "" {
+		if msg := helpcenter.CheckKey(portalKey); msg != "" {
+			bad["portalKey"] = msg
+		}
 	}
 	if _, err := b.Identity.Validate(owner); err != nil {
 		fe := fault.As(err)
@@ -80,12 +128,22 @@ func (b *Backend) Setup(ctx context.Context, claim identity.Claim, helpCenterNam
 	if len(bad) > 0 {
 		return identity.Account{}, fault.InvalidFields(bad)
 	}
-	// The name goes first: if creating the owner then fails, setup is
-	// simply still open, with the name already right.
-	if _, err := b.HelpCenter.Name(ctx, helpCenterName); err != nil {
+	// Settings go first: if creating the owner then fails, setup is simply
+	// still open, with the settings already right.
+	if _, err := b.HelpCenter.Configure(ctx, helpcenter.Patch{Name: &helpCenterName, Access: &site}); err != nil {
 		return identity.Account{}, err
 	}
-	return b.Identity.Setup(ctx, claim, owner)
+	a, err := b.Identity.Setup(ctx, claim, owner)
+	if err != nil {
+		return a, err
+	}
+	if name := strings.TrimSpace(ch.PortalName); name != "" {
+		_, err := b.HelpCenter.FirstProject(ctx, helpcenter.ProjectInput{Key: &portalKey, Name: &name, Channel: &channel})
+		if err != nil {
+			b.log.Error().Err(err).Msg("setup: creating the first portal")
+		}
+	}
+	return a, nil
 }
 
 // Bootstrap creates the owner from PORTICO_ADMIN_* settings, for scripts and

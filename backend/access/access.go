@@ -5,7 +5,11 @@
 // (settings, who the person is, how they are a customer) and hand them in.
 package access
 
-import "fmt"
+import (
+	"fmt"
+
+	"portico/backend/fault"
+)
 
 // Site is the help center's "Customer access" setting.
 type Site struct {
@@ -305,3 +309,21 @@ func WorkConsole(c Caller) Decision {
 	}
 	return refuse(Denied, "staff_only", "This is for agents and admins only.", "Use the help center instead.", c.who())
 }
+
+// Err turns a refusal into an error the server maps to a status: login
+// required → 401, deactivated or denied → 403, gone → 404. Allowed → nil.
+func (d Decision) Err() error {
+	switch d.Outcome {
+	case Allowed:
+		return nil
+	case LoginRequired:
+		return fault.Unauthorized(d.Reason, d.Remedy)
+	case Gone:
+		return fault.New(fault.NotFound, d.Reason, d.Remedy)
+	}
+	return fault.Forbid(d.Reason, d.Remedy)
+}
+
+// ChannelMeaning says in plain words what a channel setting means under the
+// current site settings: "Open" means different things by site setting.
+func ChannelMeaning(s Site, ch Channel) string { return channelFact(s, ch) }

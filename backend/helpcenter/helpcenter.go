@@ -3,26 +3,33 @@
 package helpcenter
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
+	"portico/backend/access"
 	"portico/backend/fault"
-	"portico/backend/identity"
 	"portico/backend/kv"
 )
-
-const keySettings = "hc/settings" // → stored
 
 // DefaultName is what a help center is called until someone names it.
 const DefaultName = "Help Center"
 
 type stored struct {
-	Name      string `json:"name"`
-	PortalURL string `json:"portalUrl,omitempty"`
+	Name         string      `json:"name"`
+	PortalURL    string      `json:"portalUrl,omitempty"`
+	Access       access.Site `json:"access"`
+	Announcement string      `json:"announcement,omitempty"`
+	LoginMessage string      `json:"loginMessage,omitempty"`
+	PrimaryColor string      `json:"primaryColor,omitempty"`
+	BannerColor  string      `json:"bannerColor,omitempty"`
 }
 
 // Settings is the help center as callers see it.
@@ -30,18 +37,32 @@ type Settings struct {
 	Name string `json:"name"`
 	// PortalURL is the canonical address of the portal: links Portico
 	// builds (emails, API _links) use it.
-	PortalURL string `json:"portalUrl"`
+	PortalURL        string      `json:"portalUrl"`
+	Access           access.Site `json:"access"`
+	Announcement     string      `json:"announcement"`
+	AnnouncementHTML string      `json:"announcementHtml"`
+	LoginMessage     string      `json:"loginMessage"`
+	LoginMessageHTML string      `json:"loginMessageHtml"`
+	PrimaryColor     string      `json:"primaryColor"`
+	BannerColor      string      `json:"bannerColor"`
 }
+
+// Default colours: the portal's look until an admin brands it.
+const (
+	DefaultPrimary = "#1f6feb"
+	DefaultBanner  = "#1f6feb"
+)
 
 // Service is the help center domain.
 type Service struct {
-	db *kv.DB
+	db  *kv.DB
+	now func() time.Time
 
 	mu        sync.RWMutex
 	addresses []string
 }
 
-func New(db *kv.DB) *Service { return &Service{db: db} }
+func New(db *kv.DB) *Service { return &Service{db: db, now: time.Now} }
 
 // SetAddresses records where this process can be reached right now (one
 // URL per LAN address); the first is the default canonical address.
@@ -77,7 +98,11 @@ func load(tx *kv.Tx) (stored, error) {
 }
 
 func (s *Service) view(st stored) Settings {
-	out := Settings{Name: st.Name, PortalURL: st.PortalURL}
+	out := Settings{Name: st.Name, PortalURL: st.PortalURL, Access: st.Access,
+		Announcement: st.Announcement, AnnouncementHTML: RenderMarkdown(st.Announcement),
+		LoginMessage: st.LoginMessage, LoginMessageHTML: RenderMarkdown(st.LoginMessage),
+		PrimaryColor: cmp.Or(st.PrimaryColor, DefaultPrimary), BannerColor: cmp.Or(st.BannerColor, DefaultBanner)}
+	out.Access.Anonymous = st.Access.AnonymousAllowed()
 	if out.PortalURL == "" {
 		if a := s.Addresses(); len(a) > 0 {
 			out.PortalURL = a[0]
@@ -88,24 +113,39 @@ func (s *Service) view(st stored) Settings {
 
 // Patch changes the fields that are set. Nil means "leave as it is".
 type Patch struct {
-	Name      *string `json:"name"`
-	PortalURL *string `json:"portalUrl"`
+	Name         *string      `json:"name"`
+	PortalURL    *string      `json:"portalUrl"`
+	Access       *access.Site `json:"access"`
+	Announcement *string      `json:"announcement"`
+	LoginMessage *string      `json:"loginMessage"`
+	PrimaryColor *string      `json:"primaryColor"`
+	BannerColor  *string      `json:"bannerColor"`
 }
 
-var errAdminsOnly = fault.Forbid("Only administrators can change the help center.", "Ask an administrator of this help center.")
-
-// Update applies p for who, who must be an admin.
-func (s *Service) Update(ctx context.Context, who identity.Account, p Patch) (Settings, error) {
-	if !who.Active || who.Role != identity.Admin {
-		return Settings{}, errAdminsOnly
+// Update applies p for who, who must be allowed to manage the site.
+func (s *Service) Update(ctx context.Context, who access.Caller, p Patch) (Settings, error) {
+	if err := access.ManageSite(who).Err(); err != nil {
+		return Settings{}, err
 	}
 	return s.update(ctx, p)
+}
+
+// Site returns the customer-access setting, for access decisions.
+func (s *Service) Site(ctx context.Context) (access.Site, error) {
+	st, err := s.Get(ctx)
+	return st.Access, err
 }
 
 // Name sets the name during setup, before any admin can log in; the caller
 // (backend.Setup) has already proven its claim to the instance.
 func (s *Service) Name(ctx context.Context, name string) (Settings, error) {
 	return s.update(ctx, Patch{Name: &name})
+}
+
+// Configure applies p without an access check, for setup, whose caller has
+// proven its claim to the instance before any admin exists.
+func (s *Service) Configure(ctx context.Context, p Patch) (Settings, error) {
+	return s.update(ctx, p)
 }
 
 func (s *Service) update(ctx context.Context, p Patch) (Settings, error) {
@@ -123,6 +163,10 @@ func (s *Service) update(ctx context.Context, p Patch) (Settings, error) {
 			bad["portalUrl"] = msg
 		}
 	}
+	checkText(bad, "announcement", p.Announcement, 5000)
+	checkText(bad, "loginMessage", p.LoginMessage, 2000)
+	checkColor(bad, "primaryColor", p.PrimaryColor)
+	checkColor(bad, "bannerColor", p.BannerColor)
 	if len(bad) > 0 {
 		return Settings{}, fault.InvalidFields(bad)
 	}
@@ -137,6 +181,15 @@ func (s *Service) update(ctx context.Context, p Patch) (Settings, error) {
 		if p.PortalURL != nil {
 			st.PortalURL = portal
 		}
+		if p.Access != nil {
+			st.Access = *p.Access
+			// Access without logging in needs accounts: JSM forces it off too.
+			st.Access.Anonymous = p.Access.AnonymousAllowed()
+		}
+		setText(&st.Announcement, p.Announcement)
+		setText(&st.LoginMessage, p.LoginMessage)
+		setColor(&st.PrimaryColor, p.PrimaryColor)
+		setColor(&st.BannerColor, p.BannerColor)
 		return kv.Put(tx, keySettings, st)
 	})
 	if err != nil {
@@ -154,6 +207,32 @@ func CheckName(name string) string {
 		return "Use at most 100 characters."
 	}
 	return ""
+}
+
+func checkText(bad map[string]string, field string, v *string, max int) {
+	if v != nil && utf8.RuneCountInString(*v) > max {
+		bad[field] = fmt.Sprintf("Use at most %d characters.", max)
+	}
+}
+
+func setText(dst *string, v *string) {
+	if v != nil {
+		*dst = strings.TrimSpace(*v)
+	}
+}
+
+var colorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+func checkColor(bad map[string]string, field string, v *string) {
+	if v != nil && *v != "" && !colorRE.MatchString(strings.TrimSpace(*v)) {
+		bad[field] = "Use a colour like #1f6feb."
+	}
+}
+
+func setColor(dst *string, v *string) {
+	if v != nil {
+		*dst = strings.ToLower(strings.TrimSpace(*v))
+	}
 }
 
 // normalizeURL accepts an absolute http(s) URL with a host and no query or

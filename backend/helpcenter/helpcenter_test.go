@@ -4,19 +4,19 @@ import (
 	"context"
 	"testing"
 
+	"portico/backend/access"
 	"portico/backend/fault"
 	"portico/backend/helpcenter"
-	"portico/backend/identity"
 	"portico/backend/kv/kvtest"
 )
 
 var ctx = context.Background()
 
 var (
-	admin    = identity.Account{ID: 1, Role: identity.Admin, Active: true}
-	agent    = identity.Account{ID: 2, Role: identity.Agent, Active: true}
-	customer = identity.Account{ID: 3, Role: identity.Customer, Active: true}
-	gone     = identity.Account{ID: 4, Role: identity.Admin, Active: false}
+	admin    = access.Caller{AccountID: 1, Role: access.Admin, Active: true}
+	agent    = access.Caller{AccountID: 2, Role: access.Agent, Active: true}
+	customer = access.Caller{AccountID: 3, Role: access.Customer, Active: true}
+	gone     = access.Caller{AccountID: 4, Role: access.Admin, Active: false}
 )
 
 func ptr(s string) *string { return &s }
@@ -37,14 +37,14 @@ func TestUpdatePermissions(t *testing.T) {
 	s := helpcenter.New(kvtest.Open(t))
 	for _, tc := range []struct {
 		name string
-		who  identity.Account
+		who  access.Caller
 		want fault.Kind
 	}{
 		{"admin", admin, ""},
 		{"agent", agent, fault.Forbidden},
 		{"customer", customer, fault.Forbidden},
 		{"deactivated admin", gone, fault.Forbidden},
-		{"nobody", identity.Account{}, fault.Forbidden},
+		{"nobody", access.Caller{}, fault.Unauthenticated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Update(ctx, tc.who, helpcenter.Patch{Name: ptr("Desk of " + tc.name)})

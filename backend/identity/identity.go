@@ -55,6 +55,8 @@ type Options struct {
 	SessionTTL time.Duration
 	Now        func() time.Time
 	Limits     Limits
+	// SignupLimits bound signups and password-reset requests per client.
+	SignupLimits Limits
 }
 
 // Service is the identity domain.
@@ -65,6 +67,7 @@ type Service struct {
 	ttl     time.Duration
 	now     func() time.Time
 	limiter *limiter
+	signups *limiter
 	// dummyHash is verified against when an email is unknown, so a failed
 	// login takes as long whether or not the account exists.
 	dummyHash string
@@ -80,16 +83,24 @@ func New(db *kv.DB, log zerolog.Logger, o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.SignupLimits.Every == 0 {
+		o.SignupLimits = Limits{Every: time.Minute, Burst: 5}
+	}
 	dummy, err := HashPassword("not a real password", o.Params)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{
+	s := &Service{
 		db: db, log: log.With().Str("pkg", "identity").Logger(),
 		params: o.Params, ttl: o.SessionTTL, now: o.Now,
 		limiter:   newLimiter(o.Limits, o.Now),
+		signups:   newLimiter(o.SignupLimits, o.Now),
 		dummyHash: dummy,
-	}, nil
+	}
+	if err := s.upgrade(context.Background()); err != nil {
+		return nil, fmt.Errorf("identity: upgrade indexes: %w", err)
+	}
+	return s, nil
 }
 
 // NormalizeEmail trims the address and lower-cases its domain; lookups
@@ -178,6 +189,9 @@ func (s *Service) create(tx *kv.Tx, in NewAccount, hash string, owner bool) (Acc
 	if err := kv.Put(tx, accountKey(id), a); err != nil {
 		return Account{}, err
 	}
+	if err := tx.Set(domainKey(Domain(in.Email), id), nil); err != nil {
+		return Account{}, err
+	}
 	return a, tx.Set(emailKey(in.Email), []byte(strconv.FormatUint(id, 10)))
 }
 
@@ -229,6 +243,11 @@ func (s *Service) Login(ctx context.Context, client, email, password string) (st
 	}
 	if err != nil {
 		return "", Account{}, err
+	}
+	if a.PasswordHash == "" {
+		// Invited but has not set a password yet: same answer as a wrong one.
+		VerifyPassword(password, s.dummyHash)
+		return "", Account{}, errLogin
 	}
 	ok, err := VerifyPassword(password, a.PasswordHash)
 	if err != nil {

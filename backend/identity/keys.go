@@ -1,11 +1,19 @@
 package identity
 
 const (
-	keyAccount      = "id/a/"    // id/a/<id> → Account
-	keyEmail        = "id/e/"    // id/e/<lower-case email> → account id
-	keySession      = "id/s/"    // id/s/<sha256 hex of token> → session
-	keyAcctSessions = "id/as/"   // id/as/<account id>/<sha256 hex> → empty; lists an account's sessions
-	keyOwner        = "id/owner" // → account id of the owner
-	keySetup        = "id/setup" // → sha256 hex of the current one-time setup token
+	keyAccount      = "id/a/"     // id/a/<id> → Account
+	keyEmail        = "id/e/"     // id/e/<lower-case email> → account id
+	keyDomain       = "id/d/"     // id/d/<lower-case domain>/<id> → empty; accounts by email domain
+	keySession      = "id/s/"     // id/s/<sha256 hex of token> → session
+	keyAcctSessions = "id/as/"    // id/as/<account id>/<sha256 hex> → empty; lists an account's sessions
+	keyOwner        = "id/owner"  // → account id of the owner
+	keySetup        = "id/setup"  // → sha256 hex of the current one-time setup token
+	keyPassToken    = "id/pt/"    // id/pt/<sha256 hex> → passToken (set-password links)
+	keyOrg          = "id/o/"     // id/o/<id> → Org
+	keyOrgName      = "id/on/"    // id/on/<lower-case name> → org id
+	keyOrgMember    = "id/om/"    // id/om/<org>/<account> → empty
+	keyMemberOrg    = "id/mo/"    // id/mo/<account>/<org> → empty
+	keyLayout       = "id/layout" // → version of identity's own indexes (see upgrade)
 	seqAccount      = "account"
+	seqOrg          = "organization"
 )

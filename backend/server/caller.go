@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 
+	"portico/backend/access"
 	"portico/backend/identity"
 )
 
@@ -24,6 +25,9 @@ type caller struct {
 	account *identity.Account // nil: not logged in
 	token   string            // the LAN session token, for logout
 	client  string            // rate-limit key: remote IP, or "window"
+
+	facts     access.Caller // what access decisions know; loaded once per request
+	factsDone bool
 }
 
 type callerKey struct{}
@@ -45,11 +49,17 @@ func callerOf(r *http.Request) *caller {
 	return &caller{door: DoorLAN, client: remoteIP(r)}
 }
 
-func (c *caller) who() identity.Account {
-	if c.account == nil {
-		return identity.Account{}
+// who returns the access facts about the caller, loading them on first use.
+func (s *Server) who(r *http.Request) (access.Caller, error) {
+	c := callerOf(r)
+	if !c.factsDone {
+		f, err := s.b.Facts(r.Context(), c.account)
+		if err != nil {
+			return access.Caller{}, err
+		}
+		c.facts, c.factsDone = f, true
 	}
-	return *c.account
+	return c.facts, nil
 }
 
 func remoteIP(r *http.Request) string {

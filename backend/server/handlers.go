@@ -6,6 +6,7 @@ import (
 
 	"rsc.io/qr"
 
+	"portico/backend"
 	"portico/backend/fault"
 	"portico/backend/helpcenter"
 	"portico/backend/identity"
@@ -44,11 +45,14 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 }
 
 type setupIn struct {
-	Token          string `json:"token"`
-	HelpCenterName string `json:"helpCenterName"`
-	Name           string `json:"name"`
-	Email          string `json:"email"`
-	Password       string `json:"password"`
+	Token          string           `json:"token"`
+	HelpCenterName string           `json:"helpCenterName"`
+	Audience       backend.Audience `json:"audience"`
+	PortalName     string           `json:"portalName"`
+	PortalKey      string           `json:"portalKey"`
+	Name           string           `json:"name"`
+	Email          string           `json:"email"`
+	Password       string           `json:"password"`
 }
 
 type accountOut struct {
@@ -62,7 +66,8 @@ func (s *Server) postSetup(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	claim := identity.Claim{Token: in.Token, Desktop: c.door == DoorWindow}
-	a, err := s.b.Setup(r.Context(), claim, in.HelpCenterName,
+	a, err := s.b.Setup(r.Context(), claim,
+		backend.SetupChoices{HelpCenterName: in.HelpCenterName, Audience: in.Audience, PortalName: in.PortalName, PortalKey: in.PortalKey},
 		identity.NewAccount{Name: in.Name, Email: in.Email, Password: in.Password})
 	if err != nil {
 		fail(w, r, err)
@@ -133,7 +138,12 @@ func (s *Server) patchHelpCenter(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &p) {
 		return
 	}
-	st, err := s.b.HelpCenter.Update(r.Context(), callerOf(r).who(), p)
+	who, err := s.who(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	st, err := s.b.HelpCenter.Update(r.Context(), who, p)
 	if err != nil {
 		fail(w, r, err)
 		return

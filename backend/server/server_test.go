@@ -66,7 +66,7 @@ const ownerPassword = "correct horse battery"
 
 func (r *rig) setUpOwner() {
 	r.t.Helper()
-	if _, err := r.b.Setup(context.Background(), identity.Claim{Desktop: true}, "Acme Help",
+	if _, err := r.b.Setup(context.Background(), identity.Claim{Desktop: true}, backend.SetupChoices{HelpCenterName: "Acme Help"},
 		identity.NewAccount{Name: "Olga", Email: "olga@example.org", Password: ownerPassword}); err != nil {
 		r.t.Fatal(err)
 	}

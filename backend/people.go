@@ -1,0 +1,277 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"portico/backend/access"
+	"portico/backend/fault"
+	"portico/backend/helpcenter"
+	"portico/backend/identity"
+	"portico/backend/kv"
+	"portico/backend/mail"
+)
+
+// Flows that span packages: accounts made for people, the links they get,
+// and the questions about who reaches what.
+
+// Facts returns the access facts for an account (nil: anonymous).
+func (b *Backend) Facts(ctx context.Context, a *identity.Account) (access.Caller, error) {
+	return b.HelpCenter.Facts(ctx, a)
+}
+
+// queueLink makes a set-password link and puts the email carrying it in the
+// outbox. The token travels in the URL fragment, so it never reaches a
+// server log when the person opens it.
+func (b *Backend) queueLink(ctx context.Context, a identity.Account, p identity.Purpose) error {
+	token, exp, err := b.Identity.NewPasswordLink(ctx, a.ID, p)
+	if err != nil {
+		return err
+	}
+	hc, err := b.HelpCenter.Get(ctx)
+	if err != nil {
+		return err
+	}
+	base := hc.PortalURL
+	if base == "" {
+		base = "/"
+	}
+	link := base + "set-password#token=" + token
+	var subject, text string
+	switch p {
+	case identity.Invite:
+		subject = fmt.Sprintf("You have been invited to %s", hc.Name)
+		text = fmt.Sprintf("Hello %s,\n\nAn account was made for you at %s. Set your password to start:\n\n%s\n\nThe link works once, until %s.\n",
+			a.Name, hc.Name, link, exp.Format("2 January 2006 15:04 MST"))
+	case identity.Verify:
+		subject = fmt.Sprintf("Finish signing up to %s", hc.Name)
+		text = fmt.Sprintf("Hello %s,\n\nSet your password to finish signing up to %s:\n\n%s\n\nThe link works once, until %s. If you did not sign up, ignore this email.\n",
+			a.Name, hc.Name, link, exp.Format("2 January 2006 15:04 MST"))
+	default:
+		subject = fmt.Sprintf("Reset your password for %s", hc.Name)
+		text = fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset your password for %s:\n\n%s\n\nThe link works once, until %s. If it was not you, ignore this email; your password stays as it is.\n",
+			a.Name, hc.Name, link, exp.Format("2 January 2006 15:04 MST"))
+	}
+	_, err = b.Outbox.Queue(ctx, mail.Email{To: a.Email, Subject: subject, Text: text, Link: link, Kind: string(p)})
+	return err
+}
+
+// SignupMessage is what every signup answer says, whatever happened, so
+// nobody learns whether an address already has an account.
+const SignupMessage = "Check your email: we sent a link to set your password."
+
+// Signup lets a visitor create a customer account where the site allows.
+func (b *Backend) Signup(ctx context.Context, client string, in identity.SignupInput) error {
+	site, err := b.HelpCenter.Site(ctx)
+	if err != nil {
+		return err
+	}
+	if err := access.Signup(site).Err(); err != nil {
+		return err
+	}
+	res, err := b.Identity.Signup(ctx, client, in)
+	switch {
+	case err != nil:
+		return err
+	case res.Trap, res.Inactive:
+		return nil
+	case res.Existed:
+		// Someone signed up with an address that has an account: the owner
+		// of the address gets a reset link, the visitor the usual answer.
+		return b.queueLink(ctx, res.Account, identity.Reset)
+	}
+	return b.queueLink(ctx, res.Account, identity.Verify)
+}
+
+// ForgotMessage is the answer to every password-reset request.
+const ForgotMessage = "If an account uses this address, we sent it a link to set a new password."
+
+// Forgot queues a reset link when the address has an active account.
+func (b *Backend) Forgot(ctx context.Context, client, email string) error {
+	a, ok, err := b.Identity.Forgot(ctx, client, email)
+	if err != nil || !ok {
+		return err
+	}
+	return b.queueLink(ctx, a, identity.Reset)
+}
+
+// AddCustomer makes the person with this email a customer of the project,
+// creating their account (and queueing its set-password link) if needed.
+func (b *Backend) AddCustomer(ctx context.Context, who access.Caller, project uint64, email, name string) (identity.Account, bool, error) {
+	if err := access.ManageCustomers(who, project).Err(); err != nil {
+		return identity.Account{}, false, err
+	}
+	if _, err := b.HelpCenter.Project(ctx, project); err != nil {
+		return identity.Account{}, false, err
+	}
+	a, created, err := b.invite(ctx, email, name, identity.Customer)
+	if err != nil {
+		return a, false, err
+	}
+	return a, created, b.HelpCenter.AddCustomer(ctx, who, project, a.ID)
+}
+
+func (b *Backend) invite(ctx context.Context, email, name string, role identity.Role) (identity.Account, bool, error) {
+	a, existed, err := b.Identity.Invite(ctx, identity.NewAccount{Email: email, Name: name, Role: role})
+	if err != nil || existed {
+		return a, false, err
+	}
+	return a, true, b.queueLink(ctx, a, identity.Invite)
+}
+
+// AddOrgMember puts the person with this email in an organization,
+// creating a customer account for them if needed.
+func (b *Backend) AddOrgMember(ctx context.Context, who access.Caller, org uint64, email, name string) (identity.Account, bool, error) {
+	if err := access.WorkConsole(who).Err(); err != nil {
+		return identity.Account{}, false, err
+	}
+	if _, err := b.Identity.GetOrg(ctx, org); err != nil {
+		return identity.Account{}, false, err
+	}
+	a, created, err := b.invite(ctx, email, name, identity.Customer)
+	if err != nil {
+		return a, false, err
+	}
+	return a, created, b.Identity.AddMember(ctx, org, a.ID)
+}
+
+// AddStaff creates an admin or agent account; admins only.
+func (b *Backend) AddStaff(ctx context.Context, who access.Caller, email, name string, role identity.Role) (identity.Account, error) {
+	if err := access.ManageSite(who).Err(); err != nil {
+		return identity.Account{}, err
+	}
+	if role != identity.Admin && role != identity.Agent {
+		return identity.Account{}, fault.InvalidFields(map[string]string{"role": "Choose admin or agent."})
+	}
+	if existing, err := b.Identity.Find(ctx, email); err == nil {
+		if existing.Role == identity.Customer {
+			return identity.Account{}, fault.Conflictf("%s is a customer. Change their role instead of adding them again.", existing.Email)
+		}
+		return identity.Account{}, fault.Conflictf("%s already works here.", existing.Email)
+	}
+	a, _, err := b.invite(ctx, email, name, role)
+	return a, err
+}
+
+// DeleteOrg removes an organization everywhere in one transaction.
+func (b *Backend) DeleteOrg(ctx context.Context, who access.Caller, org uint64) error {
+	if err := access.WorkConsole(who).Err(); err != nil {
+		return err
+	}
+	return b.Identity.DeleteOrg(ctx, org, helpcenter.DetachOrgEverywhere)
+}
+
+// PortalView is a portal as a visitor who may use it sees it.
+type PortalView struct {
+	ID               uint64 `json:"id"`
+	Key              string `json:"key"`
+	Name             string `json:"name"`
+	Description      string `json:"description"`
+	AnnouncementHTML string `json:"announcementHtml"`
+}
+
+func portalView(p helpcenter.Project) PortalView {
+	return PortalView{ID: p.ID, Key: p.Key, Name: p.Title(), Description: p.PortalDescription,
+		AnnouncementHTML: helpcenter.RenderMarkdown(p.PortalAnnouncement)}
+}
+
+// Portals lists the portals the caller may use, in help-center order; it
+// refuses when the caller may not see the help center at all.
+func (b *Backend) Portals(ctx context.Context, who access.Caller) ([]PortalView, error) {
+	site, err := b.HelpCenter.Site(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := access.SeeHelpCenter(site, who).Err(); err != nil {
+		return nil, err
+	}
+	ps, err := b.HelpCenter.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []PortalView{}
+	for _, p := range ps {
+		if !p.Archived && access.SeePortal(site, p.Portal(), who).Allow() {
+			out = append(out, portalView(p))
+		}
+	}
+	return out, nil
+}
+
+// Portal returns one portal if the caller may use it. An unknown id and an
+// archived portal are both "not found"; a refusal names nothing the URL
+// did not already carry.
+func (b *Backend) Portal(ctx context.Context, who access.Caller, id uint64) (PortalView, error) {
+	site, err := b.HelpCenter.Site(ctx)
+	if err != nil {
+		return PortalView{}, err
+	}
+	p, err := b.HelpCenter.Project(ctx, id)
+	if err != nil {
+		return PortalView{}, err
+	}
+	if err := access.SeePortal(site, p.Portal(), who).Err(); err != nil {
+		return PortalView{}, err
+	}
+	return portalView(p), nil
+}
+
+// Explanation is the answer to "why can (or can't) this person use this
+// portal?".
+type Explanation struct {
+	Account  *identity.Account `json:"account"`
+	Decision access.Decision   `json:"decision"`
+}
+
+// Explain decides for someone else, with the chain of facts. An email with
+// no account is explained as an anonymous visitor.
+func (b *Backend) Explain(ctx context.Context, who access.Caller, email string, project uint64) (Explanation, error) {
+	if err := access.ManageCustomers(who, project).Err(); err != nil {
+		return Explanation{}, err
+	}
+	site, err := b.HelpCenter.Site(ctx)
+	if err != nil {
+		return Explanation{}, err
+	}
+	p, err := b.HelpCenter.Project(ctx, project)
+	if err != nil {
+		return Explanation{}, err
+	}
+	var out Explanation
+	a, err := b.Identity.Find(ctx, email)
+	switch fault.KindOf(err) {
+	case "":
+		out.Account = &a
+	case fault.NotFound:
+	default:
+		return Explanation{}, err
+	}
+	facts, err := b.Facts(ctx, out.Account)
+	if err != nil {
+		return Explanation{}, err
+	}
+	out.Decision = access.SeePortal(site, p.Portal(), facts)
+	if out.Account == nil {
+		out.Decision.Facts = append([]string{fmt.Sprintf("No account uses %s: they would be an anonymous visitor.", strings.TrimSpace(email))}, out.Decision.Facts...)
+	}
+	return out, nil
+}
+
+// OrgMembers lists the accounts in an organization.
+func (b *Backend) OrgMembers(ctx context.Context, org uint64) ([]identity.Account, error) {
+	var out []identity.Account
+	err := b.KV.View(ctx, func(tx *kv.Tx) error {
+		if _, err := identity.GetOrgTx(tx, org); err != nil {
+			return err
+		}
+		return identity.OrgMembersTx(tx, org, func(id uint64) error {
+			a, err := identity.GetTx(tx, id)
+			if err == nil {
+				out = append(out, a)
+			}
+			return err
+		})
+	})
+	return out, err
+}
