@@ -154,6 +154,7 @@ func runServe(cfg config, log zerolog.Logger, stderr io.Writer) int {
 
 func runWindow(cfg config, log zerolog.Logger, stderr io.Writer) int {
 	var inst *instance
+	failed := false
 	err := app.Run(app.Options{
 		Title:      "Portico",
 		InstanceID: instanceID(cfg.dataDir),
@@ -162,6 +163,7 @@ func runWindow(cfg config, log zerolog.Logger, stderr io.Writer) int {
 			var err error
 			inst, err = start(ctx, cfg, log, false)
 			if err != nil {
+				failed = true
 				fmt.Fprintf(stderr, "portico: %v\n", err)
 				return app.Handlers{}, err
 			}
@@ -181,6 +183,9 @@ func runWindow(cfg config, log zerolog.Logger, stderr io.Writer) int {
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "portico: %v\n", err)
+		return 1
+	}
+	if failed {
 		return 1
 	}
 	return 0
@@ -251,6 +256,7 @@ type instance struct {
 	b   *backend.Backend
 	srv *server.Server
 	lan *server.Listener
+	log zerolog.Logger
 }
 
 // start opens the data directory, creates the owner from PORTICO_ADMIN_* if
@@ -289,7 +295,7 @@ func start(ctx context.Context, cfg config, log zerolog.Logger, printSetup bool)
 	if err != nil {
 		return fail(err)
 	}
-	inst := &instance{b: b, srv: srv, lan: lan}
+	inst := &instance{b: b, srv: srv, lan: lan, log: log}
 
 	out := cfg.stdout
 	fmt.Fprintf(out, "Portico is running. Data: %s\n", cfg.dataDir)
@@ -297,7 +303,19 @@ func start(ctx context.Context, cfg config, log zerolog.Logger, printSetup bool)
 		fmt.Fprintf(out, "Portal: %s\n", u)
 		fmt.Fprintf(out, "Console: %sconsole\n", u)
 	}
-	if printSetup {
+	if n, err := b.Identity.PurgeExpired(ctx); err != nil {
+		log.Warn().Err(err).Msg("purging expired sessions")
+	} else if n > 0 {
+		log.Info().Int("keys", n).Msg("purged expired sessions and links")
+	}
+	if !printSetup {
+		// The window sets up without a link: no link from an earlier start
+		// may claim the instance while it shows its onboarding screen.
+		if err := b.Identity.ClearSetupToken(ctx); err != nil {
+			inst.shutdown(5 * time.Second)
+			return nil, err
+		}
+	} else {
 		token, err := b.Identity.NewSetupToken(ctx)
 		if err != nil {
 			inst.shutdown(5 * time.Second)
@@ -314,18 +332,35 @@ func start(ctx context.Context, cfg config, log zerolog.Logger, printSetup bool)
 	return inst, nil
 }
 
-// shutdown lets in-flight requests finish, then closes the store.
+// shutdown stops the LAN listener, lets in-flight requests through either
+// door finish (up to grace, then connections are cut and their handlers
+// get a few more seconds), and only then closes the store.
 func (i *instance) shutdown(grace time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	herr := i.lan.Shutdown(ctx)
-	return errors.Join(herr, i.b.Close())
+	if err := i.lan.Shutdown(ctx); err != nil {
+		i.log.Warn().Msg("requests still running after the grace period; closing their connections")
+	}
+	drain, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	var err error
+	if n := i.srv.Drain(drain); n > 0 {
+		err = fmt.Errorf("%d requests did not finish before the store closed", n)
+	}
+	return errors.Join(err, i.b.Close())
 }
 
 // instanceID names the window's single-instance lock after the data
 // directory, so two windows on one data directory hand over, while a test's
 // window on its own directory stays apart from the user's.
 func instanceID(dataDir string) string {
+	// ./data and /home/me/data are one directory, and must hand over.
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dataDir); err == nil {
+		dataDir = real
+	}
 	sum := sha256.Sum256([]byte(dataDir))
 	return "dev_portico_desktop_" + hex.EncodeToString(sum[:6])
 }

@@ -3,8 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +16,10 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"portico/backend/kv"
 )
 
 func env(m map[string]string) func(string) string {
@@ -139,9 +147,15 @@ func TestServeFromEnvironmentAndSecondStartRefused(t *testing.T) {
 	vars := map[string]string{"PORTICO_DATA": dir, "PORTICO_ADDR": "127.0.0.1:0",
 		"PORTICO_ADMIN_EMAIL": "ci@example.org", "PORTICO_ADMIN_PASSWORD": "ci password 123"}
 	lines, stop := startServe(t, nil, vars)
-	waitLine(t, lines, regexp.MustCompile(`^Portal: http://127\.0\.0\.1:\d+/$`))
-	// PORTICO_ADMIN_* made the owner: no setup link.
-	waitLine(t, lines, regexp.MustCompile(`^Press Ctrl\+C to stop\.$`))
+	// PORTICO_ADMIN_* made the owner: no setup link before the last line.
+	for l := range lines {
+		if strings.HasPrefix(l, "Setup:") {
+			t.Errorf("a setup link was printed although PORTICO_ADMIN_* set up the owner: %q", l)
+		}
+		if strings.HasPrefix(l, "Press Ctrl+C") {
+			break
+		}
+	}
 
 	var errb bytes.Buffer
 	code := run([]string{"serve"}, io.Discard, &errb, env(vars), noAssets)
@@ -150,5 +164,87 @@ func TestServeFromEnvironmentAndSecondStartRefused(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("exit code = %d; want 0", code)
+	}
+}
+
+func testConfig(t *testing.T, dir string, out io.Writer) config {
+	return config{dataDir: dir, addr: "127.0.0.1:0", getenv: env(nil), assets: noAssets, stdout: out}
+}
+
+// A setup link printed by an earlier start must not work once the window
+// has started, which prints none: its owner is at the onboarding screen.
+func TestWindowStartRetiresOldSetupLinks(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	inst, err := start(context.Background(), testConfig(t, dir, &out), zerolog.Nop(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Setup: (\S+)/setup#token=(\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no setup link in %q", out.String())
+	}
+	inst.shutdown(5 * time.Second)
+
+	inst, err = start(context.Background(), testConfig(t, dir, io.Discard), zerolog.Nop(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.shutdown(5 * time.Second)
+	body := `{"token":"` + m[2] + `","helpCenterName":"Mine","name":"Mallory","email":"m@example.org","password":"mallory password"}`
+	res, err := http.Post(inst.lan.URLs[0]+"api/setup", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 403 {
+		t.Errorf("setup with the earlier start's link after a window start = %d; want 403", res.StatusCode)
+	}
+}
+
+// Shutdown cuts a client that sends its body slowly and still closes the
+// store only after that request's handler has returned.
+func TestShutdownWaitsForInFlightRequests(t *testing.T) {
+	dir := t.TempDir()
+	inst, err := start(context.Background(), testConfig(t, dir, io.Discard), zerolog.Nop(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimSuffix(strings.TrimPrefix(inst.lan.URLs[0], "http://"), "/")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":", addr)
+	time.Sleep(200 * time.Millisecond) // the handler is now blocked reading the body
+
+	t0 := time.Now()
+	err = inst.shutdown(300 * time.Millisecond)
+	if err != nil {
+		t.Errorf("shutdown with a slow client = %v; want the store closed cleanly after the handler returned", err)
+	}
+	if d := time.Since(t0); d > 6*time.Second {
+		t.Errorf("shutdown took %v; want the slow client cut after the grace period", d)
+	}
+	db, err := kv.Open(kv.Options{Dir: dir, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatalf("data dir still locked after shutdown: %v", err)
+	}
+	db.Close()
+}
+
+func TestInstanceIDIgnoresHowThePathIsWritten(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(wd, dir)
+	if err != nil {
+		t.Fatalf("no relative path from %s to %s: %v", wd, dir, err)
+	}
+	if instanceID(dir) != instanceID(rel) {
+		t.Errorf("instanceID(%s) != instanceID(%s); one directory must give one id", dir, rel)
+	}
+	if instanceID(dir) == instanceID(t.TempDir()) {
+		t.Error("two directories gave one id")
 	}
 }

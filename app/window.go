@@ -4,11 +4,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -36,7 +38,7 @@ func Run(o Options) error {
 		select {
 		case <-ready:
 		case <-time.After(30 * time.Second):
-			http.Error(w, "Portico is still starting.", http.StatusServiceUnavailable)
+			unavailable(w, r, "Portico is still starting.")
 			return
 		}
 		(*handler.Load()).ServeHTTP(w, r)
@@ -92,8 +94,23 @@ func Run(o Options) error {
 	})
 }
 
+// unavailable answers API calls in the API's JSON and pages in plain text.
+func unavailable(w http.ResponseWriter, r *http.Request, msg string) {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"kind": "unavailable", "message": msg}})
+		return
+	}
+	http.Error(w, msg, http.StatusServiceUnavailable)
+}
+
 func failedPage(err error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			unavailable(w, r, "Portico could not start: "+err.Error())
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>Portico could not start</title></head>`+

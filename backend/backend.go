@@ -128,13 +128,13 @@ func (b *Backend) Setup(ctx context.Context, claim identity.Claim, ch SetupChoic
 	if len(bad) > 0 {
 		return identity.Account{}, fault.InvalidFields(bad)
 	}
-	// Settings go first: if creating the owner then fails, setup is simply
-	// still open, with the settings already right.
-	if _, err := b.HelpCenter.Configure(ctx, helpcenter.Patch{Name: &helpCenterName, Access: &site}); err != nil {
-		return identity.Account{}, err
-	}
+	// The owner first: its transaction re-checks the claim, so of two
+	// racing setups only the winner goes on to write the settings.
 	a, err := b.Identity.Setup(ctx, claim, owner)
 	if err != nil {
+		return a, err
+	}
+	if _, err := b.HelpCenter.Configure(ctx, helpcenter.Patch{Name: &helpCenterName, Access: &site}); err != nil {
 		return a, err
 	}
 	if name := strings.TrimSpace(ch.PortalName); name != "" {

@@ -63,11 +63,12 @@ type Options struct {
 type Service struct {
 	db      *kv.DB
 	log     zerolog.Logger
-	params  Params
+	hasher  *hasher
 	ttl     time.Duration
 	now     func() time.Time
 	limiter *limiter
-	signups *limiter
+	limits  Limits
+	signup  Limits
 	// dummyHash is verified against when an email is unknown, so a failed
 	// login takes as long whether or not the account exists.
 	dummyHash string
@@ -83,6 +84,9 @@ func New(db *kv.DB, log zerolog.Logger, o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Limits.Every == 0 {
+		o.Limits = DefaultLimits
+	}
 	if o.SignupLimits.Every == 0 {
 		o.SignupLimits = Limits{Every: time.Minute, Burst: 5}
 	}
@@ -92,9 +96,10 @@ func New(db *kv.DB, log zerolog.Logger, o Options) (*Service, error) {
 	}
 	s := &Service{
 		db: db, log: log.With().Str("pkg", "identity").Logger(),
-		params: o.Params, ttl: o.SessionTTL, now: o.Now,
-		limiter:   newLimiter(o.Limits, o.Now),
-		signups:   newLimiter(o.SignupLimits, o.Now),
+		hasher: newHasher(o.Params), ttl: o.SessionTTL, now: o.Now,
+		limiter:   newLimiter(o.Now),
+		limits:    o.Limits,
+		signup:    o.SignupLimits,
 		dummyHash: dummy,
 	}
 	if err := s.upgrade(context.Background()); err != nil {
@@ -232,13 +237,21 @@ func (s *Service) Login(ctx context.Context, client, email, password string) (st
 	if len(email) > 254 || len(password) > 1024 {
 		return "", Account{}, errLogin
 	}
-	if err := s.limiter.allow(client, strings.ToLower(email)); err != nil {
+	client = clientKey(client)
+	lower := strings.ToLower(email)
+	if err := s.limiter.allow(
+		key{"login:" + client, s.limits},
+		key{"login:" + client + ":" + lower, Limits{Every: 2 * s.limits.Every, Burst: max(1, s.limits.Burst/2)}},
+		key{"account:" + lower, accountLimits},
+	); err != nil {
 		return "", Account{}, err
 	}
 	var a Account
 	err := s.db.View(ctx, func(tx *kv.Tx) (err error) { a, err = findByEmail(tx, email); return err })
 	if errors.Is(err, kv.ErrNotFound) {
-		VerifyPassword(password, s.dummyHash)
+		if _, err := s.hasher.verify(ctx, password, s.dummyHash); err != nil {
+			return "", Account{}, err
+		}
 		return "", Account{}, errLogin
 	}
 	if err != nil {
@@ -246,10 +259,15 @@ func (s *Service) Login(ctx context.Context, client, email, password string) (st
 	}
 	if a.PasswordHash == "" {
 		// Invited but has not set a password yet: same answer as a wrong one.
-		VerifyPassword(password, s.dummyHash)
+		if _, err := s.hasher.verify(ctx, password, s.dummyHash); err != nil {
+			return "", Account{}, err
+		}
 		return "", Account{}, errLogin
 	}
-	ok, err := VerifyPassword(password, a.PasswordHash)
+	ok, err := s.hasher.verify(ctx, password, a.PasswordHash)
+	if fault.KindOf(err) == fault.Unavailable || errors.Is(err, context.Canceled) {
+		return "", Account{}, err
+	}
 	if err != nil {
 		return "", Account{}, fmt.Errorf("identity: account %d: %w", a.ID, err)
 	}
@@ -259,7 +277,7 @@ func (s *Service) Login(ctx context.Context, client, email, password string) (st
 	if !a.Active {
 		return "", Account{}, fault.Forbid("This account has been deactivated.", "Ask an administrator of this help center to give you access again.")
 	}
-	s.limiter.forget(strings.ToLower(email))
+	s.limiter.forget("login:" + client + ":" + lower)
 	token, err := s.StartSession(ctx, a.ID)
 	return token, a, err
 }
@@ -370,6 +388,60 @@ func (s *Service) HasOwner(ctx context.Context) (bool, error) {
 	return ok, err
 }
 
+// ClearSetupToken forgets any setup token from an earlier start, so a link
+// printed then cannot claim the instance now; the window's start, which
+// prints none, calls it.
+func (s *Service) ClearSetupToken(ctx context.Context) error {
+	return s.db.Update(ctx, func(tx *kv.Tx) error { return tx.Delete(keySetup) })
+}
+
+// SessionTTL is how long a session lasts; the server's cookie matches it.
+func (s *Service) SessionTTL() time.Duration { return s.ttl }
+
+// PurgeExpired deletes sessions and set-password links past their expiry;
+// Authenticate deletes an expired session it meets, this catches the rest.
+func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
+	now := s.now()
+	var dead []string
+	err := s.db.View(ctx, func(tx *kv.Tx) error {
+		if err := kv.Scan(tx, keySession, func(k string, se session) error {
+			if !now.Before(se.Expires) {
+				dead = append(dead, k, keyAcctSessions+strconv.FormatUint(se.AccountID, 10)+"/"+strings.TrimPrefix(k, keySession))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return kv.Scan(tx, keyPassToken, func(k string, pt passToken) error {
+			if !now.Before(pt.Expires) {
+				dead = append(dead, k)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	purged := len(dead)
+	// In small batches: one transaction has a size limit.
+	for len(dead) > 0 {
+		n := min(len(dead), 500)
+		batch := dead[:n]
+		dead = dead[n:]
+		if err := s.db.Update(ctx, func(tx *kv.Tx) error {
+			for _, k := range batch {
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return 0, err
+		}
+	}
+	return purged, nil
+}
+
 // NewSetupToken makes a fresh one-time token that lets whoever holds it
 // claim the instance, replacing any earlier one. It returns "" once setup is
 // done.
@@ -403,7 +475,7 @@ func (s *Service) Setup(ctx context.Context, claim Claim, in NewAccount) (Accoun
 	if err != nil {
 		return Account{}, err
 	}
-	hash, err := HashPassword(in.Password, s.params)
+	hash, err := s.hasher.hash(ctx, in.Password)
 	if err != nil {
 		return Account{}, err
 	}

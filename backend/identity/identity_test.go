@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -186,29 +187,100 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	s, c := newService(t)
+	s, c := newService(t) // 3 attempts per client, 1 per client and email
 	setUp(t, s)
-	for i := range 3 {
-		if _, _, err := s.Login(ctx, "10.0.0.9", owner.Email, "wrong password!"); fault.KindOf(err) != fault.Unauthenticated {
+	if _, _, err := s.Login(ctx, "10.0.0.9", owner.Email, "wrong password!"); fault.KindOf(err) != fault.Unauthenticated {
+		t.Fatalf("first wrong attempt = %v; want unauthenticated", err)
+	}
+	_, _, err := s.Login(ctx, "10.0.0.9", owner.Email, owner.Password)
+	if fe := fault.As(err); fe == nil || fe.Kind != fault.RateLimited || !strings.Contains(fe.Hint, "120 seconds") {
+		t.Fatalf("second attempt on the same account from the same client = %v; want rate limited for 120 seconds", err)
+	}
+	// A stranger hammering the owner's email does not lock the owner out
+	// from their own machine.
+	if _, _, err := s.Login(ctx, "10.0.0.10", owner.Email, owner.Password); err != nil {
+		t.Errorf("same email from another client = %v; want success", err)
+	}
+	// The client's own budget covers every email it tries.
+	for i, email := range []string{"a@example.org", "b@example.org"} {
+		if _, _, err := s.Login(ctx, "10.0.0.9", email, "whatever password"); fault.KindOf(err) != fault.Unauthenticated {
+			t.Errorf("attempt %d from the client on %s = %v; want unauthenticated", i+2, email, err)
+		}
+	}
+	if _, _, err := s.Login(ctx, "10.0.0.9", "c@example.org", "whatever password"); fault.KindOf(err) != fault.RateLimited {
+		t.Errorf("4th attempt from one client = %v; want rate limited", err)
+	}
+	c.Add(2 * time.Minute)
+	if _, _, err := s.Login(ctx, "10.0.0.9", owner.Email, owner.Password); err != nil {
+		t.Errorf("after waiting = %v; want success", err)
+	}
+}
+
+func TestLoginRateLimitGroupsIPv6ByPrefix(t *testing.T) {
+	s, _ := newService(t)
+	setUp(t, s)
+	for i, client := range []string{"2001:db8::1", "2001:db8::2", "2001:db8::3"} {
+		if _, _, err := s.Login(ctx, client, "x"+string(rune('a'+i))+"@example.org", "whatever password"); fault.KindOf(err) != fault.Unauthenticated {
 			t.Fatalf("attempt %d = %v; want unauthenticated", i+1, err)
 		}
 	}
-	_, _, err := s.Login(ctx, "10.0.0.9", owner.Email, owner.Password)
-	if fe := fault.As(err); fe == nil || fe.Kind != fault.RateLimited || !strings.Contains(fe.Hint, "60 seconds") {
-		t.Fatalf("4th attempt = %v; want rate limited with a wait of 60 seconds", err)
+	if _, _, err := s.Login(ctx, "2001:db8::ffff", "z@example.org", "whatever password"); fault.KindOf(err) != fault.RateLimited {
+		t.Errorf("4th attempt from the same /64 = %v; want rate limited", err)
 	}
-	// The account is under attack from this address: another address is
-	// limited too, for this email…
-	if _, _, err := s.Login(ctx, "10.0.0.10", owner.Email, owner.Password); fault.KindOf(err) != fault.RateLimited {
-		t.Errorf("same email from another client = %v; want rate limited", err)
+	if _, _, err := s.Login(ctx, "2001:db8:1::1", "z@example.org", "whatever password"); fault.KindOf(err) != fault.Unauthenticated {
+		t.Errorf("attempt from another /64 = %v; want unauthenticated", err)
 	}
-	// …but not for another account.
-	if _, _, err := s.Login(ctx, "10.0.0.10", "someone@example.org", "whatever password"); fault.KindOf(err) != fault.Unauthenticated {
-		t.Errorf("other email from another client = %v; want unauthenticated (not limited)", err)
+}
+
+func TestAccountLimitStopsADistributedGuess(t *testing.T) {
+	s, _ := newService(t)
+	setUp(t, s)
+	n := 0
+	for i := range 200 {
+		_, _, err := s.Login(ctx, fmt.Sprintf("10.1.%d.%d", i/250, i%250), owner.Email, "wrong password!")
+		if fault.KindOf(err) == fault.RateLimited {
+			break
+		}
+		n++
 	}
-	c.Add(time.Minute)
-	if _, _, err := s.Login(ctx, "10.0.0.9", owner.Email, owner.Password); err != nil {
-		t.Errorf("after waiting a minute = %v; want success", err)
+	if n < 10 || n >= 200 {
+		t.Errorf("guesses at one account from many clients before the limit = %d; want a bound well under 200", n)
+	}
+}
+
+func TestHashingIsBounded(t *testing.T) {
+	s, _ := newService(t)
+	setUp(t, s)
+	// Many logins at once all get an answer (401 or, past the wait, busy),
+	// never a crash; with the cheap test cost nobody waits long.
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := s.Login(ctx, fmt.Sprintf("10.2.0.%d", i), owner.Email, "wrong password!")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if k := fault.KindOf(err); k != fault.Unauthenticated && k != fault.Unavailable && k != fault.RateLimited {
+			t.Errorf("concurrent login = %v; want unauthenticated, busy or rate limited", err)
+		}
+	}
+}
+
+func TestVerifyRefusesHostileCost(t *testing.T) {
+	for _, h := range []string{
+		"$argon2id$v=19$m=64,t=0,p=1$c2FsdHNhbHRzYWx0$" + strings.Repeat("A", 43),
+		"$argon2id$v=19$m=64,t=1,p=0$c2FsdHNhbHRzYWx0$" + strings.Repeat("A", 43),
+		"$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$" + strings.Repeat("A", 43),
+	} {
+		if _, err := identity.VerifyPassword("x", h); err == nil {
+			t.Errorf("VerifyPassword(%q) accepted a hostile cost", h[:40])
+		}
 	}
 }
 

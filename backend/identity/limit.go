@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"math"
+	"net"
 	"sync"
 	"time"
 
@@ -11,39 +12,52 @@ import (
 	"portico/backend/fault"
 )
 
-// Limits bound login attempts per client address and per email, so neither
-// one machine nor a botnet aimed at one account can guess passwords fast.
+// Limits bound attempts per key: one regained per Every, up to Burst.
 type Limits struct {
-	Every time.Duration // one attempt regained per Every
+	Every time.Duration
 	Burst int
 }
 
+// DefaultLimits apply per client address, and per email from one address.
 var DefaultLimits = Limits{Every: 6 * time.Second, Burst: 10}
+
+// accountLimits bound guesses at one account from everywhere together. They
+// are loose on purpose: a stranger spending them locks the real person out,
+// so they only stop a slow botnet, while each address is held to
+// DefaultLimits.
+var accountLimits = Limits{Every: 2 * time.Second, Burst: 60}
 
 type limiter struct {
 	mu      sync.Mutex
-	limits  Limits
 	now     func() time.Time
-	buckets map[string]*rate.Limiter
+	buckets map[string]*bucket
 }
 
-func newLimiter(l Limits, now func() time.Time) *limiter {
-	if l.Every == 0 {
-		l = DefaultLimits
-	}
-	return &limiter{limits: l, now: now, buckets: map[string]*rate.Limiter{}}
+type bucket struct {
+	lim    *rate.Limiter
+	limits Limits
+}
+
+func newLimiter(now func() time.Time) *limiter {
+	return &limiter{now: now, buckets: map[string]*bucket{}}
+}
+
+// Key is a named bucket with its limits.
+type key struct {
+	name   string
+	limits Limits
 }
 
 const maxBuckets = 10000
 
 // allow spends one attempt from every key's bucket, or none if any is empty.
-func (l *limiter) allow(keys ...string) error {
+func (l *limiter) allow(keys ...key) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if len(l.buckets) > maxBuckets {
 		for k, b := range l.buckets {
-			if b.TokensAt(now) >= float64(l.limits.Burst) {
+			if b.lim.TokensAt(now) >= float64(b.limits.Burst) {
 				delete(l.buckets, k)
 			}
 		}
@@ -51,34 +65,43 @@ func (l *limiter) allow(keys ...string) error {
 	var wait time.Duration
 	for _, k := range keys {
 		b := l.bucket(k)
-		if t := b.TokensAt(now); t < 1 {
-			wait = max(wait, time.Duration((1-t)*float64(l.limits.Every)))
+		if t := b.lim.TokensAt(now); t < 1 {
+			wait = max(wait, time.Duration((1-t)*float64(k.limits.Every)))
 		}
 	}
 	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
-		return fault.New(fault.RateLimited, "Too many login attempts.",
+		return fault.New(fault.RateLimited, "Too many attempts.",
 			fmt.Sprintf("Wait %d seconds, then try again.", secs))
 	}
 	for _, k := range keys {
-		l.bucket(k).AllowN(now, 1)
+		l.bucket(k).lim.AllowN(now, 1)
 	}
 	return nil
 }
 
-// forget refills a key's bucket: a correct password ends the suspicion
-// against that account, though not against the client.
-func (l *limiter) forget(key string) {
+// forget refills a key's bucket.
+func (l *limiter) forget(name string) {
 	l.mu.Lock()
-	delete(l.buckets, key)
+	delete(l.buckets, name)
 	l.mu.Unlock()
 }
 
-func (l *limiter) bucket(k string) *rate.Limiter {
-	b, ok := l.buckets[k]
+func (l *limiter) bucket(k key) *bucket {
+	b, ok := l.buckets[k.name]
 	if !ok {
-		b = rate.NewLimiter(rate.Every(l.limits.Every), l.limits.Burst)
-		l.buckets[k] = b
+		b = &bucket{lim: rate.NewLimiter(rate.Every(k.limits.Every), k.limits.Burst), limits: k.limits}
+		l.buckets[k.name] = b
 	}
 	return b
+}
+
+// clientKey groups IPv6 callers by their /64, which one machine usually
+// owns whole; IPv4 addresses count one by one.
+func clientKey(client string) string {
+	ip := net.ParseIP(client)
+	if ip == nil || ip.To4() != nil {
+		return client
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

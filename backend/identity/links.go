@@ -65,7 +65,7 @@ func (s *Service) SetPassword(ctx context.Context, token, password string) (Acco
 	if err := s.db.View(ctx, func(tx *kv.Tx) error { _, err := s.linkAccount(tx, digest); return err }); err != nil {
 		return Account{}, err
 	}
-	hash, err := HashPassword(password, s.params)
+	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
 		return Account{}, err
 	}
@@ -120,10 +120,14 @@ func (s *Service) ChangePassword(ctx context.Context, id uint64, old, password s
 	if err != nil {
 		return Account{}, err
 	}
-	if ok, _ := VerifyPassword(old, a.PasswordHash); !ok {
+	ok, err := s.hasher.verify(ctx, old, a.PasswordHash)
+	if fault.KindOf(err) == fault.Unavailable {
+		return Account{}, err
+	}
+	if !ok {
 		return Account{}, fault.InvalidFields(map[string]string{"current": "This is not your current password."})
 	}
-	hash, err := HashPassword(password, s.params)
+	hash, err := s.hasher.hash(ctx, password)
 	if err != nil {
 		return Account{}, err
 	}
@@ -161,7 +165,7 @@ type SignupResult struct {
 // Signup creates a customer account without a password for a visitor;
 // the caller has already checked that the site allows signup.
 func (s *Service) Signup(ctx context.Context, client string, in SignupInput) (SignupResult, error) {
-	if err := s.signups.allow("signup:" + client); err != nil {
+	if err := s.limiter.allow(key{"signup:" + clientKey(client), s.signup}); err != nil {
 		return SignupResult{}, fault.New(fault.RateLimited, "Too many sign-ups from this computer.", fault.As(err).Hint)
 	}
 	if strings.TrimSpace(in.Website) != "" {
@@ -190,7 +194,7 @@ func (s *Service) Signup(ctx context.Context, client string, in SignupInput) (Si
 // client. ok is false when there is nothing to send; the caller answers
 // the same either way.
 func (s *Service) Forgot(ctx context.Context, client, email string) (Account, bool, error) {
-	if err := s.signups.allow("forgot:" + client); err != nil {
+	if err := s.limiter.allow(key{"forgot:" + clientKey(client), s.signup}); err != nil {
 		return Account{}, false, fault.New(fault.RateLimited, "Too many requests from this computer.", fault.As(err).Hint)
 	}
 	email, err := NormalizeEmail(email)

@@ -56,7 +56,9 @@ func Open(opts Options) (*DB, error) {
 	}
 	b, err := badger.Open(badgerOptions(opts.Dir, opts.Logger))
 	if err != nil {
-		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		// Badger says so in words only: "Cannot acquire directory lock" on
+		// Unix, "Cannot create lock file" on Windows.
+		if msg := err.Error(); strings.Contains(msg, "Cannot acquire directory lock") || strings.Contains(msg, "Cannot create lock file") {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, opts.Dir)
 		}
 		return nil, fmt.Errorf("kv: open %s: %w", opts.Dir, err)
@@ -116,7 +118,11 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 			return ErrBusy.Wrap(err)
 		}
 		// Jitter keeps two retrying writers from colliding in lock step.
-		time.Sleep(backoff + rand.N(backoff))
+		select {
+		case <-time.After(backoff + rand.N(backoff)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		backoff = min(backoff*2, 20*time.Millisecond)
 	}
 }

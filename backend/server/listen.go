@@ -56,8 +56,16 @@ func (s *Server) Listen(addr string) (*Listener, error) {
 	return l, nil
 }
 
-// Shutdown stops accepting connections and waits for in-flight requests.
-func (l *Listener) Shutdown(ctx context.Context) error { return l.http.Shutdown(ctx) }
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx ends; then it closes the connections still open, so a client
+// sending its body slowly cannot hold Portico open.
+func (l *Listener) Shutdown(ctx context.Context) error {
+	err := l.http.Shutdown(ctx)
+	if err != nil {
+		l.http.Close()
+	}
+	return err
+}
 
 // PortalURLs lists where customers can reach a listener on ip:port: each
 // non-loopback IPv4 address when it listens on all of them, else the one it

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -116,6 +117,11 @@ func clearSession(w http.ResponseWriter, r *http.Request) {
 // limitBody caps request bodies; decode reports the overflow as a 413.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.maxBody {
+			// Refuse at once rather than read up to the limit first.
+			fail(w, r, fault.New(fault.TooLarge, fmt.Sprintf("The request body is larger than %d bytes.", s.maxBody), "Send less data."))
+			return
+		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		}

@@ -4,9 +4,12 @@
 package server
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,8 +24,7 @@ type Options struct {
 	// assets/…). Nil serves a page saying the UI was not built.
 	Assets fs.FS
 	// MaxBody caps JSON request bodies; default 1 MiB.
-	MaxBody    int64
-	SessionTTL time.Duration
+	MaxBody int64
 }
 
 // Server routes HTTP requests to the backend.
@@ -33,17 +35,19 @@ type Server struct {
 	maxBody    int64
 	sessionTTL time.Duration
 	core       http.Handler
+
+	mu       sync.Mutex
+	inflight int
+	idle     chan struct{} // closed when inflight drops to 0 while closing
+	closing  bool
 }
 
 func New(b *backend.Backend, log zerolog.Logger, o Options) *Server {
 	if o.MaxBody == 0 {
 		o.MaxBody = 1 << 20
 	}
-	if o.SessionTTL == 0 {
-		o.SessionTTL = 30 * 24 * time.Hour
-	}
 	s := &Server{b: b, log: log.With().Str("pkg", "server").Logger(), assets: o.Assets,
-		maxBody: o.MaxBody, sessionTTL: o.SessionTTL}
+		maxBody: o.MaxBody, sessionTTL: b.Identity.SessionTTL()}
 	s.core = s.routes()
 	return s
 }
@@ -103,7 +107,24 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.Handle("/api/", s.limitBody(s.authenticate(apiFallback(api))))
 	mux.Handle("/", s.staticHandler())
-	return recoverPanics(securityHeaders(mux))
+	return recoverPanics(apiPaths(mux))
+}
+
+// apiPaths answers in JSON what the mux would answer in HTML or plain
+// text: CONNECT, and /api paths it would redirect to their clean form.
+func apiPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case r.Method == http.MethodConnect:
+			w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE")
+			fail(w, r, fault.New(fault.MethodNotAllowed, "CONNECT is not allowed here.", ""))
+		case p == "/api" || strings.HasPrefix(p, "/api/") && p != "/api/" && path.Clean(p) != p:
+			fail(w, r, fault.NotFoundf("There is no API endpoint at %s.", p))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 // apiFallback answers requests no API route matched with JSON: 405 with the
@@ -144,9 +165,15 @@ func (s *Server) LAN() http.Handler {
 }
 
 // Window is the handler for the desktop window's in-process AssetServer. It
-// carries the owner's identity and opens on the console.
+// carries the owner's identity and opens on the console. It answers only
+// the webview's own host: were it ever served over a network (wails dev
+// does that), a browser or a DNS-rebinding page must not get the owner.
 func (s *Server) Window() http.Handler {
 	return s.door(DoorWindow, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !WindowHost(r.Host) {
+			fail(w, r, fault.Forbid("This door is for the Portico window only.", "Open Portico's LAN address in a browser instead."))
+			return
+		}
 		if r.URL.Path == "/" || r.URL.Path == "/index.html" {
 			r2 := r.Clone(r.Context())
 			r2.URL.Path = "/console/"
@@ -156,9 +183,66 @@ func (s *Server) Window() http.Handler {
 	}))
 }
 
+// WindowHost reports whether host is the webview's: wails://wails on Linux
+// and macOS, http://wails.localhost on Windows.
+func WindowHost(host string) bool { return host == "wails" || host == "wails.localhost" }
+
+// door marks how requests arrived, logs them, sets the security headers on
+// every answer (refusals included) and counts them, so shutdown can wait
+// for the ones in flight before closing the store.
 func (s *Server) door(d Door, next http.Handler) http.Handler {
-	logged := s.accessLog(next)
+	logged := securityHeaders(s.accessLog(next))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.enter() {
+			w.Header().Set("Retry-After", "5")
+			fail(w, r, fault.New(fault.Unavailable, "Portico is shutting down.", "Try again when it is back."))
+			return
+		}
+		defer s.leave()
 		logged.ServeHTTP(w, withDoor(r, d))
 	})
+}
+
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.inflight++
+	return true
+}
+
+func (s *Server) leave() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inflight--
+	if s.closing && s.inflight == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+}
+
+// Drain refuses new requests through either door and waits until those in
+// flight have finished, or ctx ends; it returns how many were still running.
+func (s *Server) Drain(ctx context.Context) int {
+	s.mu.Lock()
+	s.closing = true
+	if s.inflight == 0 {
+		s.mu.Unlock()
+		return 0
+	}
+	if s.idle == nil {
+		s.idle = make(chan struct{})
+	}
+	idle := s.idle
+	s.mu.Unlock()
+	select {
+	case <-idle:
+		return 0
+	case <-ctx.Done():
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.inflight
+	}
 }

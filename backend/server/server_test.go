@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -12,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -44,6 +48,7 @@ var assets = fstest.MapFS{
 type rig struct {
 	t      *testing.T
 	b      *backend.Backend
+	srv    *server.Server
 	lan    *httptest.Server
 	window *httptest.Server
 	logs   *syncBuffer
@@ -56,7 +61,11 @@ func newRig(t *testing.T) *rig {
 	b := backendtest.New(t, log)
 	b.HelpCenter.SetAddresses([]string{"http://192.168.1.5:8480/", "http://10.0.0.7:8480/"})
 	srv := server.New(b, log, server.Options{Assets: assets, MaxBody: 4096})
-	r := &rig{t: t, b: b, lan: httptest.NewServer(srv.LAN()), window: httptest.NewServer(srv.Window()), logs: logs}
+	// The window's requests arrive in-process from the webview, whose host
+	// is "wails"; over HTTP in a test, the rig sets that host itself.
+	win := srv.Window()
+	asWebview := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { req.Host = "wails"; win.ServeHTTP(w, req) })
+	r := &rig{t: t, b: b, srv: srv, lan: httptest.NewServer(srv.LAN()), window: httptest.NewServer(asWebview), logs: logs}
 	t.Cleanup(r.lan.Close)
 	t.Cleanup(r.window.Close)
 	return r
@@ -159,7 +168,13 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 			[]string{"Sec-Fetch-Site", "cross-site", "Origin", "http://evil.example"}, 403, "forbidden"},
 		{"cross-origin POST, old browser", "POST", "/api/login", `{"email":"olga@example.org","password":"` + ownerPassword + `"}`,
 			[]string{"Origin", "http://evil.example"}, 403, "forbidden"},
-		{"QR of nothing", "GET", "/api/qr?text=", "", nil, 401, "unauthenticated"},
+		{"QR for nobody", "GET", "/api/qr?text=x", "", nil, 401, "unauthenticated"},
+		{"CONNECT", "CONNECT", "/api/session", "", nil, 405, "method_not_allowed"},
+		{"OPTIONS", "OPTIONS", "/api/session", "", nil, 405, "method_not_allowed"},
+		{"bare /api", "GET", "/api", "", nil, 404, "not_found"},
+		{"double slash", "GET", "/api//session", "", nil, 404, "not_found"},
+		{"dot-dot", "GET", "/api/../api/session", "", nil, 404, "not_found"},
+		{"trailing slash", "GET", "/api/session/", "", nil, 404, "not_found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := do(t, c, tc.method, r.lan.URL+tc.path, tc.body, tc.hdr...)
@@ -171,6 +186,9 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 			}
 		})
 	}
+	if res := do(t, c, "HEAD", r.lan.URL+"/api/session", ""); res.status != 200 {
+		t.Errorf("HEAD /api/session = %d; want 200", res.status)
+	}
 	res := do(t, c, "DELETE", r.lan.URL+"/api/session", "")
 	if res.header.Get("Allow") != "GET" {
 		t.Errorf("405 Allow = %q; want GET", res.header.Get("Allow"))
@@ -181,6 +199,27 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	// Nothing stored was lost: the owner still logs in.
 	if res := do(t, c, "POST", r.lan.URL+"/api/login", `{"email":"olga@example.org","password":"`+ownerPassword+`"}`); res.status != 200 {
 		t.Errorf("login after bad input = %d %s; want 200", res.status, res.body)
+	}
+}
+
+// A body declared larger than the limit is refused before it is read, so
+// a client cannot hold a connection open by promising a huge body.
+func TestDeclaredOversizedBodyIsRefusedAtOnce(t *testing.T) {
+	r := newRig(t)
+	host := strings.TrimPrefix(r.lan.URL, "http://")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "POST /api/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{}", host)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a huge declared body: %v", err)
+	}
+	if res.StatusCode != 413 {
+		t.Errorf("declared 999999999-byte body = %d; want 413", res.StatusCode)
 	}
 }
 
@@ -196,8 +235,13 @@ func TestSameOriginPostIsAllowed(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	r := newRig(t)
-	for _, p := range []string{"/", "/api/session", "/healthz", "/api/nope"} {
-		res := do(t, http.DefaultClient, "GET", r.lan.URL+p, "")
+	for _, p := range []string{"/", "/api/session", "/healthz", "/api/nope", "cross-origin"} {
+		var res response
+		if p == "cross-origin" {
+			res = do(t, http.DefaultClient, "POST", r.lan.URL+"/api/login", `{}`, "Origin", "http://evil.example")
+		} else {
+			res = do(t, http.DefaultClient, "GET", r.lan.URL+p, "")
+		}
 		h := res.header
 		csp := h.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe-eval") ||
@@ -326,6 +370,19 @@ func TestWindowDoorCarriesTheOwner(t *testing.T) {
 	}
 }
 
+func TestWindowDoorAnswersOnlyTheWebview(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	// The window handler served straight over HTTP (as `wails dev` would):
+	// a browser or a DNS-rebinding page must not get the owner.
+	exposed := httptest.NewServer(r.srv.Window())
+	defer exposed.Close()
+	res := do(t, http.DefaultClient, "GET", exposed.URL+"/api/session", "")
+	if res.status != 403 || strings.Contains(string(res.body), "olga") {
+		t.Errorf("window handler reached over HTTP = %d %s; want 403 without the owner", res.status, res.body)
+	}
+}
+
 func TestLoginLogout(t *testing.T) {
 	r := newRig(t)
 	r.setUpOwner()
@@ -392,6 +449,9 @@ func TestConsoleEndpointsNeedStaff(t *testing.T) {
 	}
 	if hc := do(t, anon, "GET", r.lan.URL+"/api/helpcenter", "").json(t); hc["portalUrl"] != "http://10.0.0.7:8480/" || hc["name"] != "Renamed" {
 		t.Errorf("public help center = %v; want the new name and address", hc)
+	}
+	if res := do(t, admin, "GET", r.lan.URL+"/api/qr?text=", ""); res.status != 400 {
+		t.Errorf("QR of nothing = %d; want 400", res.status)
 	}
 	qr := do(t, admin, "GET", r.lan.URL+"/api/qr?text=hello", "")
 	if qr.header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(qr.body, []byte("\x89PNG")) {
