@@ -169,11 +169,12 @@ type PortalView struct {
 	Name             string `json:"name"`
 	Description      string `json:"description"`
 	AnnouncementHTML string `json:"announcementHtml"`
+	LogoURL          string `json:"logoUrl"`
 }
 
 func portalView(p helpcenter.Project) PortalView {
 	return PortalView{ID: p.ID, Key: p.Key, Name: p.Title(), Description: p.PortalDescription,
-		AnnouncementHTML: helpcenter.RenderMarkdown(p.PortalAnnouncement)}
+		AnnouncementHTML: helpcenter.RenderMarkdown(p.PortalAnnouncement), LogoURL: p.LogoURL()}
 }
 
 // Portals lists the portals the caller may use, in help-center order; it
@@ -274,4 +275,24 @@ func (b *Backend) OrgMembers(ctx context.Context, org uint64) ([]identity.Accoun
 		})
 	})
 	return out, err
+}
+
+// PortalLogo returns a portal's logo to a caller who may use the portal.
+func (b *Backend) PortalLogo(ctx context.Context, who access.Caller, id uint64) (string, []byte, error) {
+	site, err := b.HelpCenter.Site(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := b.HelpCenter.Project(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := access.SeePortal(site, p.Portal(), who).Err(); err != nil {
+		return "", nil, err
+	}
+	if p.Logo == "" {
+		return "", nil, fault.NotFoundf("This portal has no logo.")
+	}
+	img, err := b.HelpCenter.Image(ctx, p.Logo)
+	return p.Logo, img, err
 }

@@ -30,6 +30,7 @@ type stored struct {
 	LoginMessage string      `json:"loginMessage,omitempty"`
 	PrimaryColor string      `json:"primaryColor,omitempty"`
 	BannerColor  string      `json:"bannerColor,omitempty"`
+	Logo         string      `json:"logo,omitempty"` // image id
 }
 
 // Settings is the help center as callers see it.
@@ -45,6 +46,11 @@ type Settings struct {
 	LoginMessageHTML string      `json:"loginMessageHtml"`
 	PrimaryColor     string      `json:"primaryColor"`
 	BannerColor      string      `json:"bannerColor"`
+	// LogoURL is where the logo is served ("" without one); it changes
+	// with the image, so browsers may cache it.
+	LogoURL string `json:"logoUrl"`
+	// Logo is the image id, for notifications that embed it later.
+	Logo string `json:"-"`
 }
 
 // Default colours: the portal's look until an admin brands it.
@@ -103,6 +109,9 @@ func (s *Service) view(st stored) Settings {
 		LoginMessage: st.LoginMessage, LoginMessageHTML: RenderMarkdown(st.LoginMessage),
 		PrimaryColor: cmp.Or(st.PrimaryColor, DefaultPrimary), BannerColor: cmp.Or(st.BannerColor, DefaultBanner)}
 	out.Access.Anonymous = st.Access.AnonymousAllowed()
+	if st.Logo != "" {
+		out.Logo, out.LogoURL = st.Logo, "/api/helpcenter/logo?v="+st.Logo[:12]
+	}
 	if out.PortalURL == "" {
 		if a := s.Addresses(); len(a) > 0 {
 			out.PortalURL = a[0]

@@ -37,6 +37,15 @@ type Project struct {
 	Order              int            `json:"order"`
 	Archived           bool           `json:"archived"`
 	Created            time.Time      `json:"created"`
+	Logo               string         `json:"logo,omitempty"` // image id
+}
+
+// LogoURL is where the portal's logo is served, "" without one.
+func (p Project) LogoURL() string {
+	if p.Logo == "" {
+		return ""
+	}
+	return "/api/portals/" + u(p.ID) + "/logo?v=" + p.Logo[:12]
 }
 
 // Portal is what access decisions need to know about the project.

@@ -145,12 +145,13 @@ type projectView struct {
 	// ChannelMeaning says what the channel setting means under the current
 	// site settings, in plain words.
 	ChannelMeaning string `json:"channelMeaning"`
+	LogoURL        string `json:"logoUrl"`
 }
 
 func (s *Server) viewProject(r *http.Request, p helpcenter.Project) (projectView, error) {
 	site, err := s.b.HelpCenter.Site(r.Context())
 	return projectView{Project: p, PortalAnnouncementHTML: helpcenter.RenderMarkdown(p.PortalAnnouncement),
-		ChannelMeaning: access.ChannelMeaning(site, p.Channel)}, err
+		ChannelMeaning: access.ChannelMeaning(site, p.Channel), LogoURL: p.LogoURL()}, err
 }
 
 func (s *Server) getProjects(r *http.Request, who access.Caller) (any, error) {

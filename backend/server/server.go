@@ -63,6 +63,12 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /api/helpcenter/addresses", requireStaff(s.getAddresses))
 	api.HandleFunc("GET /api/qr", requireStaff(s.getQR))
 
+	api.HandleFunc("GET /api/helpcenter/logo", s.getHelpCenterLogo)
+	api.HandleFunc("PUT /api/helpcenter/logo", s.handle(200, s.putHelpCenterLogo))
+	api.HandleFunc("DELETE /api/helpcenter/logo", s.handle(200, s.deleteHelpCenterLogo))
+	api.HandleFunc("GET /api/portals/{id}/logo", s.getPortalLogo)
+	api.HandleFunc("PUT /api/projects/{id}/logo", s.handle(200, s.putProjectLogo))
+	api.HandleFunc("DELETE /api/projects/{id}/logo", s.handle(200, s.deleteProjectLogo))
 	api.HandleFunc("GET /api/portals", s.handle(200, s.getPortals))
 	api.HandleFunc("GET /api/portals/{id}", s.handle(200, s.getPortal))
 	api.HandleFunc("POST /api/signup", s.handle(202, s.postSignup))
