@@ -302,3 +302,43 @@ func TestBootstrap(t *testing.T) {
 		t.Error("a later Bootstrap changed the owner's password")
 	}
 }
+
+func TestImportAccounts(t *testing.T) {
+	s, _ := newService(t)
+	hash, _ := identity.HashPassword("shared password 1", identity.TestParams)
+	got, err := s.ImportAccounts(ctx, []identity.Import{
+		{Name: "A", Email: "a@x.org", PasswordHash: hash},
+		{Name: "B", Email: "B@X.org", PasswordHash: hash},
+	})
+	if err != nil || len(got) != 2 || got[1].Email != "B@x.org" || got[1].Role != identity.Customer {
+		t.Fatalf("ImportAccounts = %+v, %v; want two customers", got, err)
+	}
+	if _, _, err := s.Login(ctx, "c", "b@x.org", "shared password 1"); err != nil {
+		t.Errorf("imported account cannot log in: %v", err)
+	}
+	_, err = s.ImportAccounts(ctx, []identity.Import{{Name: "C", Email: "c@x.org"}, {Name: "A again", Email: "a@x.org"}})
+	if fault.KindOf(err) != fault.Conflict || !strings.Contains(err.Error(), "a@x.org") {
+		t.Errorf("importing a taken address = %v; want a conflict naming it", err)
+	}
+	if _, err := s.Find(ctx, "c@x.org"); err == nil {
+		t.Error("a failed batch left an account behind")
+	}
+}
+
+func BenchmarkLogin(b *testing.B) {
+	// The real cost, not the test cost: this is what a person waits for.
+	s, err := identity.New(kvtest.Open(b), zerolog.Nop(), identity.Options{
+		Limits: identity.Limits{Every: time.Nanosecond, Burst: 1 << 30}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.Setup(ctx, identity.Claim{Desktop: true}, owner); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := s.Login(ctx, "bench", owner.Email, owner.Password); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
