@@ -5,7 +5,6 @@ import (
 	"errors"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"portico/backend/access"
@@ -17,16 +16,6 @@ import (
 // Who is a project's customer, and how. Portico evaluates organizations and
 // domain rules live at every request: removing a rule or detaching an
 // organization takes access away at once (JSM copies rules at signup).
-
-func scanIDs(tx *kv.Tx, prefix string, fn func(uint64) error) error {
-	return tx.Scan(prefix, func(key string, _ func() ([]byte, error)) error {
-		id, err := strconv.ParseUint(strings.TrimPrefix(key, prefix), 10, 64)
-		if err != nil {
-			return err
-		}
-		return fn(id)
-	})
-}
 
 func pair(prefix string, a, b uint64) string { return prefix + u(a) + "/" + u(b) }
 
@@ -96,7 +85,7 @@ func (s *Service) DetachOrg(ctx context.Context, who access.Caller, project, org
 // inside identity.DeleteOrg's transaction.
 func DetachOrgEverywhere(tx *kv.Tx, org uint64) error {
 	var projects []uint64
-	if err := scanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error { projects = append(projects, p); return nil }); err != nil {
+	if err := kv.ScanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error { projects = append(projects, p); return nil }); err != nil {
 		return err
 	}
 	for _, p := range projects {
@@ -133,7 +122,7 @@ func DetachOrgEverywhere(tx *kv.Tx, org uint64) error {
 func (s *Service) OrgProjects(ctx context.Context, org uint64) ([]uint64, error) {
 	var out []uint64
 	err := s.db.View(ctx, func(tx *kv.Tx) error {
-		return scanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error { out = append(out, p); return nil })
+		return kv.ScanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error { out = append(out, p); return nil })
 	})
 	return out, err
 }
@@ -142,7 +131,7 @@ func (s *Service) OrgProjects(ctx context.Context, org uint64) ([]uint64, error)
 func (s *Service) ProjectOrgs(ctx context.Context, project uint64) ([]identity.Org, error) {
 	var out []identity.Org
 	err := s.db.View(ctx, func(tx *kv.Tx) error {
-		return scanIDs(tx, keyProjectOrg+u(project)+"/", func(id uint64) error {
+		return kv.ScanIDs(tx, keyProjectOrg+u(project)+"/", func(id uint64) error {
 			o, err := identity.GetOrgTx(tx, id)
 			if err == nil {
 				out = append(out, o)
@@ -239,7 +228,7 @@ func (s *Service) AssignAgent(ctx context.Context, who access.Caller, project, a
 func (s *Service) AgentProjects(ctx context.Context, account uint64) ([]uint64, error) {
 	var out []uint64
 	err := s.db.View(ctx, func(tx *kv.Tx) error {
-		return scanIDs(tx, keyAgentOf+u(account)+"/", func(p uint64) error { out = append(out, p); return nil })
+		return kv.ScanIDs(tx, keyAgentOf+u(account)+"/", func(p uint64) error { out = append(out, p); return nil })
 	})
 	return out, err
 }
@@ -263,7 +252,7 @@ func factsTx(tx *kv.Tx, a *identity.Account, c *access.Caller) error {
 		}
 		c.CustomerOf[p] = append(c.CustomerOf[p], r)
 	}
-	err := scanIDs(tx, keyAgentOf+u(a.ID)+"/", func(p uint64) error {
+	err := kv.ScanIDs(tx, keyAgentOf+u(a.ID)+"/", func(p uint64) error {
 		if c.AgentOf == nil {
 			c.AgentOf = map[uint64]bool{}
 		}
@@ -273,7 +262,7 @@ func factsTx(tx *kv.Tx, a *identity.Account, c *access.Caller) error {
 	if err != nil {
 		return err
 	}
-	if err := scanIDs(tx, keyCustomerOf+u(a.ID)+"/", func(p uint64) error { add(p, access.Route{Kind: access.Direct}); return nil }); err != nil {
+	if err := kv.ScanIDs(tx, keyCustomerOf+u(a.ID)+"/", func(p uint64) error { add(p, access.Route{Kind: access.Direct}); return nil }); err != nil {
 		return err
 	}
 	err = identity.OrgsOfTx(tx, a.ID, func(org uint64) error {
@@ -281,7 +270,7 @@ func factsTx(tx *kv.Tx, a *identity.Account, c *access.Caller) error {
 		if err != nil {
 			return err
 		}
-		return scanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error {
+		return kv.ScanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error {
 			add(p, access.Route{Kind: access.Organization, Name: o.Name})
 			return nil
 		})
@@ -290,7 +279,7 @@ func factsTx(tx *kv.Tx, a *identity.Account, c *access.Caller) error {
 		return err
 	}
 	d := identity.Domain(a.Email)
-	return scanIDs(tx, keyRuleDomain+d+"/", func(p uint64) error {
+	return kv.ScanIDs(tx, keyRuleDomain+d+"/", func(p uint64) error {
 		add(p, access.Route{Kind: access.DomainRule, Name: d})
 		return nil
 	})
@@ -316,13 +305,13 @@ func (s *Service) Customers(ctx context.Context, who access.Caller, project uint
 		if _, err := GetProjectTx(tx, project); err != nil {
 			return err
 		}
-		if err := scanIDs(tx, keyCustomer+u(project)+"/", func(a uint64) error {
+		if err := kv.ScanIDs(tx, keyCustomer+u(project)+"/", func(a uint64) error {
 			routes[a] = append(routes[a], access.Route{Kind: access.Direct})
 			return nil
 		}); err != nil {
 			return err
 		}
-		if err := scanIDs(tx, keyProjectOrg+u(project)+"/", func(org uint64) error {
+		if err := kv.ScanIDs(tx, keyProjectOrg+u(project)+"/", func(org uint64) error {
 			o, err := identity.GetOrgTx(tx, org)
 			if err != nil {
 				return err

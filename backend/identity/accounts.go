@@ -111,14 +111,7 @@ func GetTx(tx *kv.Tx, id uint64) (Account, error) { return getAccount(tx, id) }
 
 // ByDomainTx lists the ids of accounts whose email is at domain.
 func ByDomainTx(tx *kv.Tx, domain string, fn func(id uint64) error) error {
-	prefix := keyDomain + strings.ToLower(domain) + "/"
-	return tx.Scan(prefix, func(key string, _ func() ([]byte, error)) error {
-		id, err := strconv.ParseUint(strings.TrimPrefix(key, prefix), 10, 64)
-		if err != nil {
-			return err
-		}
-		return fn(id)
-	})
+	return kv.ScanIDs(tx, keyDomain+strings.ToLower(domain)+"/", fn)
 }
 
 // Staff lists admins and agents, by name.

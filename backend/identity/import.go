@@ -57,28 +57,12 @@ func (s *Service) ImportOrgs(ctx context.Context, names []string, members map[st
 			if err != nil {
 				return err
 			}
-			if ok, err := tx.Has(keyOrgName + strings.ToLower(name)); err != nil || ok {
-				if ok {
-					return errOrgNameTaken
-				}
-				return err
-			}
-			id, err := tx.Next(seqOrg)
+			o, err := createOrgTx(tx, name)
 			if err != nil {
 				return err
 			}
-			o := Org{ID: id, Name: name}
-			if err := kv.Put(tx, orgKey(id), o); err != nil {
-				return err
-			}
-			if err := tx.Set(keyOrgName+strings.ToLower(name), []byte(u(id))); err != nil {
-				return err
-			}
 			for _, a := range members[n] {
-				if err := tx.Set(keyOrgMember+u(id)+"/"+u(a), nil); err != nil {
-					return err
-				}
-				if err := tx.Set(keyMemberOrg+u(a)+"/"+u(id), nil); err != nil {
+				if err := addMemberTx(tx, o.ID, a); err != nil {
 					return err
 				}
 			}

@@ -42,24 +42,35 @@ func (s *Service) CreateOrg(ctx context.Context, name string) (Org, error) {
 		return Org{}, err
 	}
 	var o Org
-	err = s.db.Update(ctx, func(tx *kv.Tx) error {
-		if ok, err := tx.Has(keyOrgName + strings.ToLower(name)); err != nil || ok {
-			if ok {
-				return errOrgNameTaken
-			}
-			return err
-		}
-		id, err := tx.Next(seqOrg)
-		if err != nil {
-			return err
-		}
-		o = Org{ID: id, Name: name}
-		if err := kv.Put(tx, orgKey(id), o); err != nil {
-			return err
-		}
-		return tx.Set(keyOrgName+strings.ToLower(name), []byte(u(id)))
-	})
+	err = s.db.Update(ctx, func(tx *kv.Tx) (err error) { o, err = createOrgTx(tx, name); return err })
 	return o, err
+}
+
+// createOrgTx stores a new organization under a checked name.
+func createOrgTx(tx *kv.Tx, name string) (Org, error) {
+	if ok, err := tx.Has(keyOrgName + strings.ToLower(name)); err != nil || ok {
+		if ok {
+			return Org{}, errOrgNameTaken
+		}
+		return Org{}, err
+	}
+	id, err := tx.Next(seqOrg)
+	if err != nil {
+		return Org{}, err
+	}
+	o := Org{ID: id, Name: name}
+	if err := kv.Put(tx, orgKey(id), o); err != nil {
+		return Org{}, err
+	}
+	return o, tx.Set(keyOrgName+strings.ToLower(name), []byte(u(id)))
+}
+
+// addMemberTx records membership both ways.
+func addMemberTx(tx *kv.Tx, org, account uint64) error {
+	if err := tx.Set(keyOrgMember+u(org)+"/"+u(account), nil); err != nil {
+		return err
+	}
+	return tx.Set(keyMemberOrg+u(account)+"/"+u(org), nil)
 }
 
 // RenameOrg changes an organization's name.
@@ -160,10 +171,7 @@ func (s *Service) AddMember(ctx context.Context, org, account uint64) error {
 		if _, err := getAccount(tx, account); err != nil {
 			return err
 		}
-		if err := tx.Set(keyOrgMember+u(org)+"/"+u(account), nil); err != nil {
-			return err
-		}
-		return tx.Set(keyMemberOrg+u(account)+"/"+u(org), nil)
+		return addMemberTx(tx, org, account)
 	})
 }
 
@@ -180,22 +188,12 @@ func (s *Service) RemoveMember(ctx context.Context, org, account uint64) error {
 	})
 }
 
-func scanIDs(tx *kv.Tx, prefix string, fn func(uint64) error) error {
-	return tx.Scan(prefix, func(key string, _ func() ([]byte, error)) error {
-		id, err := strconv.ParseUint(strings.TrimPrefix(key, prefix), 10, 64)
-		if err != nil {
-			return err
-		}
-		return fn(id)
-	})
-}
-
 // OrgMembersTx lists an organization's member account ids.
 func OrgMembersTx(tx *kv.Tx, org uint64, fn func(account uint64) error) error {
-	return scanIDs(tx, keyOrgMember+u(org)+"/", fn)
+	return kv.ScanIDs(tx, keyOrgMember+u(org)+"/", fn)
 }
 
 // OrgsOfTx lists the organizations an account belongs to.
 func OrgsOfTx(tx *kv.Tx, account uint64, fn func(org uint64) error) error {
-	return scanIDs(tx, keyMemberOrg+u(account)+"/", fn)
+	return kv.ScanIDs(tx, keyMemberOrg+u(account)+"/", fn)
 }

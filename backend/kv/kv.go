@@ -189,6 +189,18 @@ func (tx *Tx) Scan(prefix string, fn func(key string, value func() ([]byte, erro
 	return nil
 }
 
+// ScanIDs calls fn with the number that ends each key under prefix: the
+// shape of every relation index ("a/<x>/<id>" → empty).
+func ScanIDs(tx *Tx, prefix string, fn func(id uint64) error) error {
+	return tx.Scan(prefix, func(key string, _ func() ([]byte, error)) error {
+		id, err := strconv.ParseUint(strings.TrimPrefix(key, prefix), 10, 64)
+		if err != nil {
+			return fmt.Errorf("kv: %s is not an id under %s: %w", key, prefix, err)
+		}
+		return fn(id)
+	})
+}
+
 const seqPrefix = "seq/"
 
 // Next returns the next number of the named sequence, starting at 1. It is
