@@ -279,10 +279,37 @@ func factsTx(tx *kv.Tx, a *identity.Account, c *access.Caller) error {
 		return err
 	}
 	d := identity.Domain(a.Email)
-	return kv.ScanIDs(tx, keyRuleDomain+d+"/", func(p uint64) error {
+	var ruleOrgs []uint64
+	err = kv.ScanIDs(tx, keyRuleDomain+d+"/", func(p uint64) error {
 		add(p, access.Route{Kind: access.DomainRule, Name: d})
-		return nil
+		r, err := kv.Get[Rule](tx, keyRule+u(p)+"/"+d)
+		if err == nil && r.Organization != 0 {
+			ruleOrgs = append(ruleOrgs, r.Organization)
+		}
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	// A rule can also put everyone at the domain in an organization; that
+	// membership is as live as the rule, and reaches wherever the
+	// organization is attached.
+	for _, org := range ruleOrgs {
+		o, err := identity.GetOrgTx(tx, org)
+		if fault.KindOf(err) == fault.NotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := kv.ScanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error {
+			add(p, access.Route{Kind: access.Organization, Name: o.Name + " (by the domain rule @" + d + ")"})
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CustomerRow is one customer of a project with every route that makes
@@ -316,9 +343,21 @@ func (s *Service) Customers(ctx context.Context, who access.Caller, project uint
 			if err != nil {
 				return err
 			}
-			return identity.OrgMembersTx(tx, org, func(a uint64) error {
+			if err := identity.OrgMembersTx(tx, org, func(a uint64) error {
 				routes[a] = append(routes[a], access.Route{Kind: access.Organization, Name: o.Name})
 				return nil
+			}); err != nil {
+				return err
+			}
+			// People a domain rule puts in this organization.
+			return kv.Scan(tx, keyRule, func(_ string, r Rule) error {
+				if r.Organization != org {
+					return nil
+				}
+				return identity.ByDomainTx(tx, r.Domain, func(a uint64) error {
+					routes[a] = append(routes[a], access.Route{Kind: access.Organization, Name: o.Name + " (by the domain rule @" + r.Domain + ")"})
+					return nil
+				})
 			})
 		}); err != nil {
 			return err

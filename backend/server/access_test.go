@@ -216,3 +216,34 @@ func TestExplainAccess(t *testing.T) {
 		t.Errorf("explain as a customer = %d; want 403", res.status)
 	}
 }
+
+// A domain rule that puts people in an organization reaches every portal
+// that organization is attached to, and stops when the rule goes.
+func TestDomainRuleJoinsOrganization(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	ctx := context.Background()
+	admin := r.adminFacts()
+	k1, n1, k2, n2 := "IT", "IT", "HR", "HR"
+	it, _ := r.b.HelpCenter.CreateProject(ctx, admin, helpcenter.ProjectInput{Key: &k1, Name: &n1})
+	hr, _ := r.b.HelpCenter.CreateProject(ctx, admin, helpcenter.ProjectInput{Key: &k2, Name: &n2})
+	fin, _ := r.b.Identity.CreateOrg(ctx, "Finance")
+	r.b.HelpCenter.AttachOrg(ctx, admin, hr.ID, fin.ID)
+	bob := r.newPersona("Bob", "bob@example.com", identity.Customer)
+	hrURL := fmt.Sprintf("%s/api/portals/%d", r.lan.URL, hr.ID)
+	if res := do(t, bob.client, "GET", hrURL, ""); res.status != 403 {
+		t.Fatalf("HR before the rule = %d; want 403", res.status)
+	}
+	r.b.HelpCenter.AddRule(ctx, admin, it.ID, helpcenter.Rule{Domain: "example.com", Organization: fin.ID})
+	if res := do(t, bob.client, "GET", hrURL, ""); res.status != 200 {
+		t.Errorf("HR with a rule putting Bob in Finance = %d; want 200", res.status)
+	}
+	rows, _, _ := r.b.HelpCenter.Customers(ctx, admin, hr.ID, "bob", 10)
+	if len(rows) != 1 || !strings.Contains(fmt.Sprint(rows[0].Routes), "Finance (by the domain rule @example.com)") {
+		t.Errorf("HR customers = %+v; want Bob through Finance by the rule", rows)
+	}
+	r.b.HelpCenter.RemoveRule(ctx, admin, it.ID, "example.com")
+	if res := do(t, bob.client, "GET", hrURL, ""); res.status != 403 {
+		t.Errorf("HR after removing the rule = %d; want 403", res.status)
+	}
+}
