@@ -193,7 +193,7 @@ func (b *Backend) Portals(ctx context.Context, who access.Caller) ([]PortalView,
 	}
 	out := []PortalView{}
 	for _, p := range ps {
-		if !p.Archived && access.SeePortal(site, p.Portal(), who).Allow() {
+		if !p.Archived && access.PortalAllowed(site, p.Portal(), who) {
 			out = append(out, portalView(p))
 		}
 	}

@@ -197,49 +197,81 @@ func Raise(s Site, p Portal, c Caller) Decision {
 	return portal(s, p, c, true)
 }
 
+// portalCode is the whole portal rule; portal dresses its answer with
+// reasons and facts. Listing many portals asks only for the code.
+func portalCode(s Site, p Portal, c Caller) string {
+	anon := c.Anonymous()
+	switch {
+	case !anon && !c.Active:
+		return "deactivated"
+	case !anon && c.Role == Admin:
+		return "admin"
+	case p.Archived:
+		return "archived"
+	case !anon && c.Role == Agent && c.AgentOf[p.ID]:
+		return "agent"
+	case anon && p.Channel == Open && s.AnonymousAllowed():
+		return "anonymous_open"
+	case anon:
+		return "login_required"
+	case len(c.CustomerOf[p.ID]) > 0:
+		return "customer"
+	case p.Channel == Open:
+		return "open"
+	}
+	return "restricted"
+}
+
+// PortalAllowed is SeePortal(s, p, c).Allow() without building the
+// explanation: for deciding every portal on a page.
+func PortalAllowed(s Site, p Portal, c Caller) bool {
+	switch portalCode(s, p, c) {
+	case "admin", "agent", "anonymous_open", "customer", "open":
+		return true
+	}
+	return false
+}
+
 func portal(s Site, p Portal, c Caller, raise bool) Decision {
-	if !c.Anonymous() && !c.Active {
+	code := portalCode(s, p, c)
+	site := []string{siteFact(s), channelFact(s, p.Channel)}
+	switch code {
+	case "deactivated":
 		return deactivated(c)
-	}
-	if !c.Anonymous() && c.Role == Admin {
+	case "admin":
 		if p.Archived {
-			return allow("admin", "Administrators reach every portal, archived ones too.", c.who())
+			return allow(code, "Administrators reach every portal, archived ones too.", c.who())
 		}
-		return allow("admin", "Administrators reach every portal.", c.who())
-	}
-	if p.Archived {
-		return refuse(Gone, "archived", "This portal is closed.", "Go back to the help center to find another portal.",
+		return allow(code, "Administrators reach every portal.", c.who())
+	case "archived":
+		return refuse(Gone, code, "This portal is closed.", "Go back to the help center to find another portal.",
 			"The portal is archived.")
-	}
-	if !c.Anonymous() && c.Role == Agent && c.AgentOf[p.ID] {
-		return allow("agent", "Agents of this project always reach its portal.", c.who(), "They are an agent of this project.")
-	}
-	facts := []string{siteFact(s), channelFact(s, p.Channel)}
-	if c.Anonymous() {
-		if p.Channel == Open && s.AnonymousAllowed() {
-			if raise {
-				return allow("anonymous_open", "Anyone may raise a request here; they give an email address and set a password later to follow it.", facts...)
-			}
-			return allow("anonymous_open", "Anyone on the web may use this portal.", facts...)
+	case "agent":
+		return allow(code, "Agents of this project always reach its portal.", c.who(), "They are an agent of this project.")
+	case "anonymous_open":
+		if raise {
+			return allow(code, "Anyone may raise a request here; they give an email address and set a password later to follow it.", site...)
 		}
-		return refuse(LoginRequired, "login_required", "Log in to use this portal.", loginRemedy(s), facts...)
+		return allow(code, "Anyone on the web may use this portal.", site...)
+	case "login_required":
+		return refuse(LoginRequired, code, "Log in to use this portal.", loginRemedy(s), site...)
 	}
-	facts = append([]string{c.who()}, facts...)
-	if routes := c.CustomerOf[p.ID]; len(routes) > 0 {
-		for _, r := range routes {
+	facts := append([]string{c.who()}, site...)
+	switch code {
+	case "customer":
+		for _, r := range c.CustomerOf[p.ID] {
 			facts = append(facts, "They are a customer of this project: "+r.String()+".")
 		}
-		return allow("customer", "Customers of this project may use its portal.", facts...)
-	}
-	if p.Channel == Open {
+		return allow(code, "Customers of this project may use its portal.", facts...)
+	case "open":
 		reason := "This portal is open to everyone with an account."
 		if raise {
 			reason += " Raising a request makes them a customer of the project."
 		}
-		return allow("open", reason, facts...)
+		return allow(code, reason, facts...)
 	}
 	facts = append(facts, "They are not a customer of this project: not added directly, not in an attached organization, no matching domain rule.")
-	return refuse(Denied, "restricted", "This portal is restricted to its customers.",
+	return refuse(Denied, code, "This portal is restricted to its customers.",
 		"Ask the team that runs this portal to add you as a customer.", facts...)
 }
 

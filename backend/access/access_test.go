@@ -99,6 +99,9 @@ func TestDecisionMatrix(t *testing.T) {
 						t.Errorf("%s allow = %v; want %v", cell, d.Allow(), allowedCodes[cells[i]])
 					}
 					checkExplained(t, cell, d)
+					if q == "see portal" && PortalAllowed(s.site, Portal{ID: it, Channel: ch}, who.c) != d.Allow() {
+						t.Errorf("PortalAllowed%s disagrees with SeePortal", cell[len(q):])
+					}
 					i++
 					n++
 				}
@@ -155,6 +158,9 @@ func TestArchivedPortal(t *testing.T) {
 		}
 		if d.Outcome != want {
 			t.Errorf("SeePortal(archived, who=%s) = %s; want %s", who.name, d.Outcome, want)
+		}
+		if PortalAllowed(Site{Signup: true, Anonymous: true}, p, who.c) != d.Allow() {
+			t.Errorf("PortalAllowed(archived, who=%s) disagrees with SeePortal", who.name)
 		}
 	}
 }

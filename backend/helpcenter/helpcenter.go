@@ -66,6 +66,13 @@ type Service struct {
 
 	mu        sync.RWMutex
 	addresses []string
+
+	// projects caches the decoded project list: every help-center page
+	// reads it and it changes rarely. Writes bump gen and drop it; a read
+	// that raced a write does not store what it read.
+	pmu      sync.Mutex
+	projects []Project
+	gen      uint64
 }
 
 func New(db *kv.DB) *Service { return &Service{db: db, now: time.Now} }

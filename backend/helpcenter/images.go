@@ -125,5 +125,6 @@ func (s *Service) SetProjectLogo(ctx context.Context, who access.Caller, id uint
 		}
 		return kv.Put(tx, projectKey(id), p)
 	})
+	s.changed()
 	return p, err
 }

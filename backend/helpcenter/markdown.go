@@ -23,13 +23,51 @@ var (
 // in a page: goldmark renders (raw HTML is escaped, not passed through),
 // then bluemonday keeps only user-content tags and attributes, so a hostile
 // announcement can neither run script nor break out of its box.
+//
+// Rendering is most of a help-center page's cost and announcements rarely
+// change, so results are kept in a small cache keyed by the source; the
+// stored data stays Markdown, rendered by the current policy.
 func RenderMarkdown(src string) string {
 	if src == "" {
 		return ""
 	}
-	var buf bytes.Buffer
-	if err := md.Convert([]byte(src), &buf); err != nil {
-		return policy().Sanitize(src)
+	if html, ok := rendered.get(src); ok {
+		return html
 	}
-	return policy().Sanitize(buf.String())
+	var buf bytes.Buffer
+	var html string
+	if err := md.Convert([]byte(src), &buf); err != nil {
+		html = policy().Sanitize(src)
+	} else {
+		html = policy().Sanitize(buf.String())
+	}
+	rendered.put(src, html)
+	return html
+}
+
+// renderCache is a bounded map; when full it starts over, which is simple
+// and fine for a few hundred announcements.
+type renderCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+const renderCacheSize = 1024
+
+var rendered = &renderCache{m: map[string]string{}}
+
+func (c *renderCache) get(k string) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *renderCache) put(k, v string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= renderCacheSize {
+		c.m = map[string]string{}
+	}
+	c.m[k] = v
 }

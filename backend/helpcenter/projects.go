@@ -199,6 +199,7 @@ func (s *Service) createProject(ctx context.Context, in ProjectInput) (Project, 
 		}
 		return tx.Set(keyProjectKey+p.Key, []byte(u(id)))
 	})
+	s.changed()
 	return p, err
 }
 
@@ -224,6 +225,7 @@ func (s *Service) UpdateProject(ctx context.Context, who access.Caller, id uint6
 		}
 		return kv.Put(tx, projectKey(id), p)
 	})
+	s.changed()
 	return p, err
 }
 
@@ -264,17 +266,39 @@ func (s *Service) ProjectByKey(ctx context.Context, key string) (Project, error)
 	return p, err
 }
 
+// changed drops the cached project list after a write.
+func (s *Service) changed() {
+	s.pmu.Lock()
+	s.gen++
+	s.projects = nil
+	s.pmu.Unlock()
+}
+
 // Projects lists every project in help-center order.
 func (s *Service) Projects(ctx context.Context) ([]Project, error) {
+	s.pmu.Lock()
+	cached, gen := s.projects, s.gen
+	s.pmu.Unlock()
+	if cached != nil {
+		return append([]Project(nil), cached...), nil
+	}
 	var out []Project
 	err := s.db.View(ctx, func(tx *kv.Tx) error {
 		return kv.Scan(tx, keyProject, func(_ string, p Project) error { out = append(out, p); return nil })
 	})
+	if err != nil {
+		return nil, err
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Order != out[j].Order {
 			return out[i].Order < out[j].Order
 		}
 		return strings.ToLower(out[i].Title()) < strings.ToLower(out[j].Title())
 	})
-	return out, err
+	s.pmu.Lock()
+	if s.gen == gen && out != nil {
+		s.projects = append([]Project(nil), out...)
+	}
+	s.pmu.Unlock()
+	return out, nil
 }
