@@ -161,7 +161,7 @@ func helpCenterBench(t *testing.T, helloURL string) string {
 	fmt.Fprintf(&md, "Store: %d portals (half Open), %d organizations attached 200 to a portal, %d customers; seeded in %.1f s (batches of 1000, one precomputed password hash). ",
 		seedPortals, seedOrgs, seedCustomers, took.Seconds())
 	fmt.Fprintf(&md, "The measured customer sees %d portals: directly, through organizations, by a domain rule and because they are Open. ", len(list.Portals))
-	fmt.Fprintf(&md, "Each request authenticates the cookie, gathers the customer's access facts (a few prefix scans), decides all %d portals with `access.SeePortal` and renders the list.\n\n", seedPortals)
+	fmt.Fprintf(&md, "Each request authenticates the cookie, gathers the customer's access facts (a few prefix scans), decides all %d portals with `access.PortalAllowed` and renders the list (the `Portals` row below is the same work without HTTP).\n\n", seedPortals)
 	fmt.Fprintf(&md, "| target | req/s (run 1, run 2) | p50 | p99 |\n|---|---|---|---|\n")
 	fmt.Fprintf(&md, "| hello-world | %.0f, %.0f | %s | %s |\n", h.rps, h2.rps, h2.p50, h2.p99)
 	fmt.Fprintf(&md, "| `GET /api/portals` as that customer | %.0f, %.0f | %s | %s |\n", p.rps, p2.rps, p2.p50, p2.p99)
