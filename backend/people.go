@@ -57,9 +57,22 @@ func (b *Backend) queueLink(ctx context.Context, a identity.Account, p identity.
 	return err
 }
 
+// SetPassword spends a set-password link and takes the email that carried
+// it out of the outbox.
+func (b *Backend) SetPassword(ctx context.Context, token, password string) (identity.Account, error) {
+	a, err := b.Identity.SetPassword(ctx, token, password)
+	if err != nil {
+		return a, err
+	}
+	if err := b.Outbox.DismissLink(ctx, token); err != nil {
+		b.log.Warn().Err(err).Msg("outbox: dropping a spent link")
+	}
+	return a, nil
+}
+
 // SignupMessage is what every signup answer says, whatever happened, so
 // nobody learns whether an address already has an account.
-const SignupMessage = "Check your email: we sent a link to set your password."
+const SignupMessage = "Thanks. A link to set your password will be sent to your email address."
 
 // Signup lets a visitor create a customer account where the site allows.
 func (b *Backend) Signup(ctx context.Context, client string, in identity.SignupInput) error {
@@ -85,7 +98,7 @@ func (b *Backend) Signup(ctx context.Context, client string, in identity.SignupI
 }
 
 // ForgotMessage is the answer to every password-reset request.
-const ForgotMessage = "If an account uses this address, we sent it a link to set a new password."
+const ForgotMessage = "If an account uses this address, a link to set a new password will be sent to it."
 
 // Forgot queues a reset link when the address has an active account.
 func (b *Backend) Forgot(ctx context.Context, client, email string) error {
@@ -164,7 +177,7 @@ func (b *Backend) DeleteOrg(ctx context.Context, who access.Caller, org uint64) 
 
 // PortalView is a portal as a visitor who may use it sees it.
 type PortalView struct {
-	ID               uint64 `json:"id"`
+	ID               uint64 `json:"id,string"`
 	Key              string `json:"key"`
 	Name             string `json:"name"`
 	Description      string `json:"description"`

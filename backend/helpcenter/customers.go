@@ -146,7 +146,7 @@ func (s *Service) ProjectOrgs(ctx context.Context, project uint64) ([]identity.O
 // customers of the project (and, if set, count as members of Organization).
 type Rule struct {
 	Domain       string `json:"domain"`
-	Organization uint64 `json:"organization,omitempty"`
+	Organization uint64 `json:"organization,omitempty,string"`
 }
 
 var domainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)

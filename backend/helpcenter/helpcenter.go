@@ -179,6 +179,9 @@ func (s *Service) update(ctx context.Context, p Patch) (Settings, error) {
 			bad["portalUrl"] = msg
 		}
 	}
+	if p.Access != nil && p.Access.Anonymous && !p.Access.Signup {
+		bad["access"] = "Customers can use portals without logging in only where they may create accounts."
+	}
 	checkText(bad, "announcement", p.Announcement, 5000)
 	checkText(bad, "loginMessage", p.LoginMessage, 2000)
 	checkColor(bad, "primaryColor", p.PrimaryColor)

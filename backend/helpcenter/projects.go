@@ -26,7 +26,7 @@ const (
 
 // Project is a service project and its portal.
 type Project struct {
-	ID                 uint64         `json:"id"`
+	ID                 uint64         `json:"id,string"`
 	Key                string         `json:"key"`
 	Name               string         `json:"name"`
 	PortalName         string         `json:"portalName"`

@@ -61,10 +61,10 @@ func (s *Service) Invite(ctx context.Context, in NewAccount) (a Account, existed
 	if eerr != nil {
 		bad["email"] = eerr.Error()
 	}
-	if in.Name == "" {
+	if in.Name == "" && eerr == nil {
 		in.Name = strings.Split(email, "@")[0]
 	}
-	if _, msg := checkName(in.Name); msg != "" {
+	if _, msg := checkName(in.Name); msg != "" && eerr == nil {
 		bad["name"] = msg
 	}
 	switch in.Role {

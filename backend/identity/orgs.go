@@ -15,7 +15,7 @@ import (
 // Org is an organization: a named group of customers (a company, a
 // department) that can be attached to service projects.
 type Org struct {
-	ID   uint64 `json:"id"`
+	ID   uint64 `json:"id,string"`
 	Name string `json:"name"`
 }
 

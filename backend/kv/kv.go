@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -43,7 +44,16 @@ type DB struct {
 	b       *badger.DB
 	retries int
 	log     zerolog.Logger
+	// gate lets read-write transactions run side by side (read lock) until
+	// one has conflicted a few times; its next attempt takes the write
+	// lock and so runs alone, where it cannot conflict. A hot key (a
+	// sequence under eight writers) then cannot starve anyone.
+	gate sync.RWMutex
 }
+
+// exclusiveAfter is how many conflicts a transaction suffers before it
+// runs alone.
+const exclusiveAfter = 3
 
 // Open opens (creating if needed) the store in opts.Dir with durable writes,
 // then brings its schema up to date.
@@ -99,14 +109,26 @@ func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
 
 // Update runs fn in a read-write transaction and commits it durably. When
 // the commit conflicts with a concurrent one, fn runs again on a fresh
-// snapshot, a bounded number of times, so fn must be safe to repeat.
+// snapshot, a bounded number of times, so fn must be safe to repeat. fn
+// must not call Update itself.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 	backoff := 200 * time.Microsecond
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		exclusive := attempt > exclusiveAfter
+		if exclusive {
+			db.gate.Lock()
+		} else {
+			db.gate.RLock()
+		}
 		err := db.b.Update(func(t *badger.Txn) error { return fn(&Tx{t: t}) })
+		if exclusive {
+			db.gate.Unlock()
+		} else {
+			db.gate.RUnlock()
+		}
 		if !errors.Is(err, badger.ErrConflict) {
 			if errors.Is(err, badger.ErrTxnTooBig) {
 				return fault.New(fault.TooLarge, "This change is too large to save at once.", "Split it into smaller changes.").Wrap(err)

@@ -141,7 +141,7 @@ func TestSequencesStartAtOneAndHaveNoGaps(t *testing.T) {
 
 func TestConcurrentSequenceIsUnique(t *testing.T) {
 	db := kvtest.Open(t)
-	const workers, each = 8, 20
+	const workers, each = 8, 50
 	var mu sync.Mutex
 	seen := map[uint64]bool{}
 	var wg sync.WaitGroup

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"portico/backend/fault"
@@ -21,7 +22,7 @@ const (
 
 // Email is one message waiting to be sent.
 type Email struct {
-	ID      uint64 `json:"id"`
+	ID      uint64 `json:"id,string"`
 	To      string `json:"to"`
 	Subject string `json:"subject"`
 	Text    string `json:"text"`
@@ -63,6 +64,32 @@ func (o *Outbox) List(ctx context.Context) ([]Email, error) {
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, err
+}
+
+// DismissLink deletes the emails whose link carries token: once a link is
+// spent, the email that would deliver it has nothing left to say.
+func (o *Outbox) DismissLink(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	return o.db.Update(ctx, func(tx *kv.Tx) error {
+		var dead []string
+		err := kv.Scan(tx, keyOutbox, func(k string, e Email) error {
+			if e.Link != "" && strings.HasSuffix(e.Link, "token="+token) {
+				dead = append(dead, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range dead {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Dismiss deletes an email (sent by hand, or not needed).

@@ -101,7 +101,7 @@ func (s *Server) postSetPassword(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	a, err := s.b.Identity.SetPassword(r.Context(), in.Token, in.Password)
+	a, err := s.b.SetPassword(r.Context(), in.Token, in.Password)
 	if err != nil {
 		fail(w, r, err)
 		return

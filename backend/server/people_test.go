@@ -99,6 +99,9 @@ func TestSignup(t *testing.T) {
 	if res := do(t, r.client(), "POST", r.lan.URL+"/api/password/set", `{"token":"`+tokens[0]+`","password":"other password 1"}`); res.status != 400 {
 		t.Errorf("reusing the link = %d; want 400", res.status)
 	}
+	if left := r.outboxTokens("vera@example.net"); len(left) != 1 || left[0] == tokens[0] {
+		t.Errorf("outbox for vera after spending the first link = %v; want only the reset link left", left)
+	}
 }
 
 func TestSignupRateLimit(t *testing.T) {
@@ -163,7 +166,7 @@ func TestProjectsAPI(t *testing.T) {
 	} {
 		res := do(t, owner, "POST", r.lan.URL+"/api/projects", tc.body)
 		if tc.field == "" {
-			if res.status != 201 || res.json(t)["key"] != "IT" || res.json(t)["channel"] != "restricted" {
+			if res.status != 201 || res.json(t)["key"] != "IT" || res.json(t)["channel"] != "restricted" || res.json(t)["id"] != "1" {
 				t.Errorf("create %s = %d %s; want 201, key IT, restricted by default", tc.body, res.status, res.body)
 			}
 			continue
@@ -237,6 +240,16 @@ func TestCustomersAndOrganizations(t *testing.T) {
 	do(t, owner, "POST", fmt.Sprintf("%s/api/organizations/%s/members", r.lan.URL, org["id"]), `{"email":"bob@corp.org"}`)
 	do(t, owner, "PUT", fmt.Sprintf("%s/api/projects/1/organizations/%s", r.lan.URL, org["id"]), "")
 	do(t, owner, "POST", r.lan.URL+"/api/projects/1/rules", `{"domain":"@Example.net"}`)
+	if rule := do(t, owner, "POST", r.lan.URL+"/api/projects/1/rules", fmt.Sprintf(`{"domain":"corp.org","organization":"%s"}`, org["id"])); rule.status != 201 || rule.json(t)["organization"] != org["id"] {
+		t.Errorf("rule with an organization = %d %s; want it back with the organization's id as a string", rule.status, rule.body)
+	}
+	do(t, owner, "DELETE", r.lan.URL+"/api/projects/1/rules/corp.org", "")
+	if res := do(t, owner, "PATCH", r.lan.URL+"/api/helpcenter", `{"access":{"signup":false,"anonymous":true}}`); res.status != 400 {
+		t.Errorf("anonymous access without signup = %d; want 400", res.status)
+	}
+	if res := do(t, owner, "POST", r.lan.URL+"/api/projects/1/customers", `{"email":"bad"}`); res.status != 400 || strings.Contains(string(res.body), `"name"`) {
+		t.Errorf("bad email without a name = %d %s; want 400 about the email only", res.status, res.body)
+	}
 	if res := do(t, owner, "POST", r.lan.URL+"/api/projects/1/rules", `{"domain":"not a domain"}`); res.status != 400 {
 		t.Errorf("bad domain = %d; want 400", res.status)
 	}

@@ -41,6 +41,16 @@ test('the owner sets up Portico with the printed link', async () => {
   const problems = watchPage(page);
   await page.goto(portico.setup);
   await page.getByLabel('Help center name').fill('Acme Help');
+  assert.ok(await page.getByLabel('Only people we add').isChecked(), 'the safest audience is the default');
+  await page.getByLabel('Anyone who signs up for an account').check();
+  assert.equal(await page.getByLabel('First portal name').inputValue(), 'IT Support');
+  assert.equal(await page.getByLabel('Key').inputValue(), 'IT');
+  await page.getByLabel('First portal name').fill('Facilities');
+  assert.equal(await page.getByLabel('Key').inputValue(), 'FAC', 'the key follows the name until edited');
+  await page.getByLabel('Key').fill('fm');
+  assert.equal(await page.getByLabel('Key').inputValue(), 'FM', 'keys are capitals');
+  await page.getByLabel('First portal name').fill('Facilities Management');
+  assert.equal(await page.getByLabel('Key').inputValue(), 'FM', 'an edited key stays');
   await page.getByLabel('Your name').fill(owner.name);
   await page.getByLabel('Email').fill(owner.email);
   await page.getByLabel('Password', { exact: true }).fill(owner.password);
@@ -51,6 +61,11 @@ test('the owner sets up Portico with the printed link', async () => {
   assert.ok(!page.url().includes('token='), 'the token is gone from the address bar');
   await page.getByText(portico.portal).first().waitFor();
   await page.screenshot({ path: join(artifacts, 'console-home.png'), fullPage: true });
+  // The audience set the site and the first portal.
+  const hc = await (await page.request.get(portico.portal + 'api/helpcenter')).json();
+  assert.deepEqual(hc.access, { signup: true, anonymous: false });
+  const { projects } = await (await page.request.get(portico.portal + 'api/projects')).json();
+  assert.deepEqual(projects.map((p) => [p.key, p.name, p.channel]), [['FM', 'Facilities Management', 'open']]);
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
   await page.close();
 });

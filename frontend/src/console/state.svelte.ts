@@ -1,0 +1,93 @@
+// The console's shared state: the hash route (the console is served at
+// /console, at /setup and, in the desktop window, at /, so only the fragment
+// is ours), the pending-email count the navigation shows, and what to do
+// when a call finds the session gone.
+
+import { getOutbox, toApiError, type ApiError } from '../lib/api';
+
+function parse(): string[] {
+  const h = location.hash;
+  // "#token=…" (the setup link) and other fragments are not routes.
+  if (!h.startsWith('#/')) return [];
+  return h
+    .slice(2)
+    .split('/')
+    .filter(Boolean)
+    .map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
+}
+
+/** The current route's parts: "#/portals/3/customers" → ["portals", "3", "customers"]. */
+export const route = $state({ parts: parse() });
+
+let listening = false;
+
+export function listen(): void {
+  if (listening) return;
+  listening = true;
+  window.addEventListener('hashchange', () => {
+    route.parts = parse();
+  });
+}
+
+/** The href of a console route, from its parts. */
+export function href(...parts: (string | number)[]): string {
+  return '#/' + parts.map((p) => encodeURIComponent(String(p))).join('/');
+}
+
+export function go(...parts: (string | number)[]): void {
+  location.hash = href(...parts);
+}
+
+export const shared = $state({
+  /** Emails waiting in the outbox; null when unknown or not an admin. */
+  outboxCount: null as number | null,
+  helpCenterName: '',
+  isAdmin: false,
+});
+
+let signedOut: () => void = () => {};
+
+export function onSignedOut(fn: () => void): void {
+  signedOut = fn;
+}
+
+/** Any thrown value as an ApiError; a 401 means the session ended, so reload it (which shows sign-in). */
+export function failed(err: unknown): ApiError {
+  const e = toApiError(err);
+  if (e.kind === 'unauthenticated') signedOut();
+  return e;
+}
+
+/** Re-reads the outbox count for the navigation's badge. Errors leave the old count. */
+export async function refreshOutbox(): Promise<void> {
+  if (!shared.isAdmin) {
+    shared.outboxCount = null;
+    return;
+  }
+  try {
+    shared.outboxCount = (await getOutbox()).length;
+  } catch {
+    // The badge is a convenience; the page itself shows errors.
+  }
+}
+
+export const roleNames = { admin: 'Admin', agent: 'Agent', customer: 'Customer' } as const;
+
+export function formatTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+/** The window's title for a console page. */
+export function setTitle(page: string): void {
+  document.title = page ? `${page} · Portico` : 'Portico';
+}
+
+export const channelNames = { restricted: 'Restricted', open: 'Open' } as const;
