@@ -10,8 +10,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/color"
 	"image/png"
 	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,9 +61,11 @@ type proc struct {
 	code   int
 }
 
-func launch(t *testing.T, env []string) *proc {
+func launch(t *testing.T, env []string) *proc { return launchArgs(t, env) }
+
+func launchArgs(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(os.Getenv("PORTICO_BIN")), exited: make(chan struct{})}
+	p := &proc{cmd: exec.Command(os.Getenv("PORTICO_BIN"), args...), exited: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	stdout, _ := p.cmd.StdoutPipe()
 	stderr, _ := p.cmd.StderrPipe()
@@ -152,6 +158,8 @@ func windowTest(t *testing.T) {
 		// Software rendering: Xvfb has no GPU.
 		"WEBKIT_DISABLE_DMABUF_RENDERER=1", "LIBGL_ALWAYS_SOFTWARE=1"}
 
+	brand(t, env)
+
 	first := launch(t, env)
 	first.waitFor(t, "the Portal line", stdoutOf, func(l string) bool { return strings.HasPrefix(l, "Portal: http://127.0.0.1:") })
 
@@ -166,8 +174,10 @@ func windowTest(t *testing.T) {
 
 	// The console's first /api call answered through the in-process door.
 	first.waitFor(t, "GET /api/session through the window door", stderrOf, accessLine("window", "/api/session", 200))
-	// The home page has loaded once it asked for the addresses.
+	// The home page has loaded, branding and all, once it showed the logo
+	// set before the window opened.
 	first.waitFor(t, "the console home page", stderrOf, accessLine("window", "/api/helpcenter/addresses", 200))
+	first.waitFor(t, "the help center's logo in the window", stderrOf, accessLine("window", "/api/helpcenter/logo", 200))
 	time.Sleep(1500 * time.Millisecond) // let WebKit paint what it just fetched
 
 	shot := filepath.Join(artifacts, "window.png")
@@ -230,6 +240,46 @@ func windowTest(t *testing.T) {
 		t.Fatalf("reopening the data dir after the window closed: %v", err)
 	}
 	db.Close()
+}
+
+// brand sets a logo and a banner colour through the same binary's serve
+// mode and the LAN API, as an admin at another machine would, before the
+// window opens on that data directory.
+func brand(t *testing.T, env []string) {
+	s := launchArgs(t, env, "serve")
+	line := s.waitFor(t, "the Portal line", stdoutOf, func(l string) bool { return strings.HasPrefix(l, "Portal: ") })
+	base := strings.TrimPrefix(line, "Portal: ")
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	post := func(method, path, ctype string, body []byte) {
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s %s = %d", method, path, res.StatusCode)
+		}
+	}
+	post("POST", "api/login", "application/json", []byte(`{"email":"owner@example.org","password":"owner password 1"}`))
+	img := image.NewRGBA(image.Rect(0, 0, 96, 96))
+	for y := range 96 {
+		for x := range 96 {
+			c := color.RGBA{R: 240, G: 180, B: 40, A: 255}
+			if (x-48)*(x-48)+(y-48)*(y-48) < 30*30 {
+				c = color.RGBA{R: 122, G: 46, B: 142, A: 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var logo bytes.Buffer
+	png.Encode(&logo, img)
+	post("PUT", "api/helpcenter/logo", "image/png", logo.Bytes())
+	post("PATCH", "api/helpcenter", "application/json", []byte(`{"bannerColor":"#7a2e8e","primaryColor":"#7a2e8e"}`))
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.exited
 }
 
 // onboarding: a first run with no owner opens the window on the setup form,
