@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/rs/zerolog"
 
@@ -33,6 +34,7 @@ type Backend struct {
 	HelpCenter *helpcenter.Service
 	Outbox     *mail.Outbox
 	log        zerolog.Logger
+	bg         sync.WaitGroup // work queued by later
 }
 
 // Open opens the data directory and builds the services on it.
@@ -55,8 +57,11 @@ func Open(cfg Config) (*Backend, error) {
 	}, nil
 }
 
-// Close releases the data directory.
-func (b *Backend) Close() error { return b.KV.Close() }
+// Close waits for queued background work, then releases the data directory.
+func (b *Backend) Close() error {
+	b.bg.Wait()
+	return b.KV.Close()
+}
 
 // Audience is onboarding's one question: who is this help center for?
 type Audience string

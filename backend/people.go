@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"portico/backend/access"
 	"portico/backend/fault"
@@ -53,19 +54,60 @@ func (b *Backend) queueLink(ctx context.Context, a identity.Account, p identity.
 		text = fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to reset your password for %s:\n\n%s\n\nThe link works once, until %s. If it was not you, ignore this email; your password stays as it is.\n",
 			a.Name, hc.Name, link, exp.Format("2 January 2006 15:04 MST"))
 	}
-	_, err = b.Outbox.Queue(ctx, mail.Email{To: a.Email, Subject: subject, Text: text, Link: link, Kind: string(p)})
+	// A reset link for staff is a key to the console: only the owner sees
+	// it in the outbox, so one admin cannot take over another (or the
+	// owner) by asking for a reset and reading the link.
+	private := p == identity.Reset && (a.Role == identity.Admin || a.Role == identity.Agent)
+	_, err = b.Outbox.Queue(ctx, mail.Email{To: a.Email, Subject: subject, Text: text, Link: link, Kind: string(p),
+		Account: a.ID, OwnerOnly: private})
 	return err
 }
 
-// SetPassword spends a set-password link and takes the email that carried
-// it out of the outbox.
+// SetPassword spends a set-password link; every other link of the account
+// is spent with it, and the emails carrying them leave the outbox.
 func (b *Backend) SetPassword(ctx context.Context, token, password string) (identity.Account, error) {
 	a, err := b.Identity.SetPassword(ctx, token, password)
 	if err != nil {
 		return a, err
 	}
-	if err := b.Outbox.DismissLink(ctx, token); err != nil {
-		b.log.Warn().Err(err).Msg("outbox: dropping a spent link")
+	b.dropLinks(ctx, a.ID)
+	return a, nil
+}
+
+// ChangePassword changes a logged-in account's password; older links die.
+func (b *Backend) ChangePassword(ctx context.Context, id uint64, current, password string) (identity.Account, error) {
+	a, err := b.Identity.ChangePassword(ctx, id, current, password)
+	if err != nil {
+		return a, err
+	}
+	b.dropLinks(ctx, id)
+	return a, nil
+}
+
+func (b *Backend) dropLinks(ctx context.Context, account uint64) {
+	if err := b.Outbox.DismissAccount(ctx, account); err != nil {
+		b.log.Warn().Err(err).Msg("outbox: dropping spent links")
+	}
+}
+
+// UpdateAccount changes an account for an admin. An account that stops
+// being an agent stops working its projects, and a deactivated one's
+// links leave the outbox.
+func (b *Backend) UpdateAccount(ctx context.Context, who access.Caller, id uint64, p identity.AccountPatch) (identity.Account, error) {
+	if err := access.ManageSite(who).Err(); err != nil {
+		return identity.Account{}, err
+	}
+	a, err := b.Identity.Update(ctx, id, p)
+	if err != nil {
+		return a, err
+	}
+	if a.Role != identity.Agent {
+		if err := b.HelpCenter.UnassignAll(ctx, id); err != nil {
+			return a, err
+		}
+	}
+	if !a.Active {
+		b.dropLinks(ctx, id)
 	}
 	return a, nil
 }
@@ -100,13 +142,29 @@ func (b *Backend) Signup(ctx context.Context, client string, in identity.SignupI
 // ForgotMessage is the answer to every password-reset request.
 const ForgotMessage = "If an account uses this address, a link to set a new password will be sent to it."
 
-// Forgot queues a reset link when the address has an active account.
+// Forgot queues a reset link when the address has an active account. The
+// link is made after the answer, off the request, so the answer takes as
+// long whether or not the address has an account.
 func (b *Backend) Forgot(ctx context.Context, client, email string) error {
 	a, ok, err := b.Identity.Forgot(ctx, client, email)
 	if err != nil || !ok {
 		return err
 	}
-	return b.queueLink(ctx, a, identity.Reset)
+	b.later(func(ctx context.Context) error { return b.queueLink(ctx, a, identity.Reset) })
+	return nil
+}
+
+// later runs work after the request has been answered; Close waits for it.
+func (b *Backend) later(fn func(context.Context) error) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := fn(ctx); err != nil {
+			b.log.Error().Err(err).Msg("background work failed")
+		}
+	}()
 }
 
 // AddCustomer makes the person with this email a customer of the project,
@@ -133,13 +191,26 @@ func (b *Backend) invite(ctx context.Context, email, name string, role identity.
 	return a, true, b.queueLink(ctx, a, identity.Invite)
 }
 
+// ManageOrg checks that the caller may change an organization: its
+// members reach every portal it is attached to.
+func (b *Backend) ManageOrg(ctx context.Context, who access.Caller, org uint64) error {
+	if err := access.WorkConsole(who).Err(); err != nil {
+		return err
+	}
+	if _, err := b.Identity.GetOrg(ctx, org); err != nil {
+		return err
+	}
+	attached, err := b.HelpCenter.OrgProjects(ctx, org)
+	if err != nil {
+		return err
+	}
+	return access.ManageOrg(who, attached).Err()
+}
+
 // AddOrgMember puts the person with this email in an organization,
 // creating a customer account for them if needed.
 func (b *Backend) AddOrgMember(ctx context.Context, who access.Caller, org uint64, email, name string) (identity.Account, bool, error) {
-	if err := access.WorkConsole(who).Err(); err != nil {
-		return identity.Account{}, false, err
-	}
-	if _, err := b.Identity.GetOrg(ctx, org); err != nil {
+	if err := b.ManageOrg(ctx, who, org); err != nil {
 		return identity.Account{}, false, err
 	}
 	a, created, err := b.invite(ctx, email, name, identity.Customer)
@@ -167,9 +238,9 @@ func (b *Backend) AddStaff(ctx context.Context, who access.Caller, email, name s
 	return a, err
 }
 
-// DeleteOrg removes an organization everywhere in one transaction.
+// DeleteOrg removes an organization everywhere.
 func (b *Backend) DeleteOrg(ctx context.Context, who access.Caller, org uint64) error {
-	if err := access.WorkConsole(who).Err(); err != nil {
+	if err := b.ManageOrg(ctx, who, org); err != nil {
 		return err
 	}
 	return b.Identity.DeleteOrg(ctx, org, helpcenter.DetachOrgEverywhere)
@@ -222,6 +293,10 @@ func (b *Backend) Portal(ctx context.Context, who access.Caller, id uint64) (Por
 		return PortalView{}, err
 	}
 	p, err := b.HelpCenter.Project(ctx, id)
+	if fault.KindOf(err) == fault.NotFound {
+		// The same words as an archived portal: ids reveal nothing.
+		return PortalView{}, access.ErrNoPortal
+	}
 	if err != nil {
 		return PortalView{}, err
 	}

@@ -206,10 +206,10 @@ func portalCode(s Site, p Portal, c Caller) string {
 		return "deactivated"
 	case !anon && c.Role == Admin:
 		return "admin"
-	case p.Archived:
-		return "archived"
 	case !anon && c.Role == Agent && c.AgentOf[p.ID]:
 		return "agent"
+	case p.Archived:
+		return "archived"
 	case anon && p.Channel == Open && s.AnonymousAllowed():
 		return "anonymous_open"
 	case anon:
@@ -244,8 +244,8 @@ func portal(s Site, p Portal, c Caller, raise bool) Decision {
 		}
 		return allow(code, "Administrators reach every portal.", c.who())
 	case "archived":
-		return refuse(Gone, code, "This portal is closed.", "Go back to the help center to find another portal.",
-			"The portal is archived.")
+		d := refuse(Gone, code, noPortal, noPortalHint, "The portal is archived.")
+		return d
 	case "agent":
 		return allow(code, "Agents of this project always reach its portal.", c.who(), "They are an agent of this project.")
 	case "anonymous_open":
@@ -342,6 +342,15 @@ func WorkConsole(c Caller) Decision {
 	return refuse(Denied, "staff_only", "This is for agents and admins only.", "Use the help center instead.", c.who())
 }
 
+const (
+	noPortal     = "There is no portal here."
+	noPortalHint = "Go back to the help center to find another portal."
+)
+
+// ErrNoPortal is the answer for an unknown portal id, worded like an
+// archived portal's so that ids reveal nothing.
+var ErrNoPortal = fault.New(fault.NotFound, noPortal, noPortalHint)
+
 // Err turns a refusal into an error the server maps to a status: login
 // required → 401, deactivated or denied → 403, gone → 404. Allowed → nil.
 func (d Decision) Err() error {
@@ -359,3 +368,27 @@ func (d Decision) Err() error {
 // ChannelMeaning says in plain words what a channel setting means under the
 // current site settings: "Open" means different things by site setting.
 func ChannelMeaning(s Site, ch Channel) string { return channelFact(s, ch) }
+
+// ManageOrg: may the caller rename, delete, or change the members of an
+// organization attached to the given projects? Admins may; an agent only
+// when they work every project it is attached to, since its members reach
+// all of them (an unattached organization is anyone's on the staff).
+func ManageOrg(c Caller, attached []uint64) Decision {
+	switch {
+	case c.Anonymous():
+		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
+	case !c.Active:
+		return deactivated(c)
+	case c.Role == Admin:
+		return allow("admin", "Administrators manage every organization.", c.who())
+	case c.Role != Agent:
+		return refuse(Denied, "staff_only", "This is for agents and admins only.", remedyAdmin, c.who())
+	}
+	for _, p := range attached {
+		if !c.AgentOf[p] {
+			return refuse(Denied, "not_your_org", "This organization is attached to a portal you do not work on.",
+				"Ask an administrator, or an agent of every portal it is attached to.", c.who())
+		}
+	}
+	return allow("agent", "Agents manage the organizations of their own portals.", c.who())
+}

@@ -151,7 +151,7 @@ func TestArchivedPortal(t *testing.T) {
 		d := SeePortal(Site{Signup: true, Anonymous: true}, p, who.c)
 		want := Gone
 		switch who.name {
-		case "admin":
+		case "admin", "agent": // admins and the project's agents always reach their portals
 			want = Allowed
 		case "deactivated customer":
 			want = Deactivated
@@ -243,6 +243,29 @@ func BenchmarkSeePortal(b *testing.B) {
 	for b.Loop() {
 		if !SeePortal(s, p, c).Allow() {
 			b.Fatal("denied")
+		}
+	}
+}
+
+func TestManageOrg(t *testing.T) {
+	agentIT := account(Agent)
+	agentIT.AgentOf = map[uint64]bool{it: true}
+	for _, tc := range []struct {
+		who      string
+		c        Caller
+		attached []uint64
+		want     Outcome
+	}{
+		{"anonymous", Caller{}, nil, LoginRequired},
+		{"customer", account(Customer), nil, Denied},
+		{"agent, unattached org", agentIT, nil, Allowed},
+		{"agent, org of their portal", agentIT, []uint64{it}, Allowed},
+		{"agent, org also of another portal", agentIT, []uint64{it, hr}, Denied},
+		{"agent, org of another portal", agentIT, []uint64{hr}, Denied},
+		{"admin, org of any portal", account(Admin), []uint64{it, hr}, Allowed},
+	} {
+		if d := ManageOrg(tc.c, tc.attached); d.Outcome != tc.want {
+			t.Errorf("ManageOrg(who=%s, attached=%v) = %s; want %s", tc.who, tc.attached, d.Outcome, tc.want)
 		}
 	}
 }

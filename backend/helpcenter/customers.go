@@ -169,6 +169,15 @@ func (s *Service) AddRule(ctx context.Context, who access.Caller, project uint64
 			if _, err := identity.GetOrgTx(tx, r.Organization); err != nil {
 				return err
 			}
+			// The rule adds people to the organization, so it reaches every
+			// portal the organization is attached to.
+			var attached []uint64
+			if err := kv.ScanIDs(tx, keyOrgProject+u(r.Organization)+"/", func(p uint64) error { attached = append(attached, p); return nil }); err != nil {
+				return err
+			}
+			if err := access.ManageOrg(who, attached).Err(); err != nil {
+				return err
+			}
 		}
 		if err := kv.Put(tx, keyRule+u(project)+"/"+d, r); err != nil {
 			return err
@@ -221,6 +230,23 @@ func (s *Service) AssignAgent(ctx context.Context, who access.Caller, project, a
 			return fault.Invalidf("Only agents are assigned to projects; administrators reach every project already.")
 		}
 		return link(tx, keyAgent, keyAgentOf, project, account, !assign)
+	})
+}
+
+// UnassignAll takes an account off every project it worked as an agent,
+// for an account that is no longer an agent.
+func (s *Service) UnassignAll(ctx context.Context, account uint64) error {
+	return s.db.Update(ctx, func(tx *kv.Tx) error {
+		var ps []uint64
+		if err := kv.ScanIDs(tx, keyAgentOf+u(account)+"/", func(p uint64) error { ps = append(ps, p); return nil }); err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := link(tx, keyAgent, keyAgentOf, p, account, true); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"portico/backend/access"
 	"portico/backend/fault"
+	"portico/backend/identity"
 	"portico/backend/kv"
 )
 
@@ -225,7 +226,7 @@ func CheckName(name string) string {
 	case n > 100:
 		return "Use at most 100 characters."
 	}
-	return ""
+	return identity.CheckText(name)
 }
 
 func checkText(bad map[string]string, field string, v *string, max int) {

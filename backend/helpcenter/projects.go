@@ -12,6 +12,7 @@ import (
 
 	"portico/backend/access"
 	"portico/backend/fault"
+	"portico/backend/identity"
 	"portico/backend/kv"
 )
 
@@ -100,11 +101,15 @@ func (in ProjectInput) apply(p *Project, creating bool) error {
 		bad["name"] = "Enter a name for the project."
 	case n > 100:
 		bad["name"] = "Use at most 100 characters."
+	case identity.CheckText(p.Name) != "":
+		bad["name"] = identity.CheckText(p.Name)
 	}
 	if in.PortalName != nil {
 		p.PortalName = strings.TrimSpace(*in.PortalName)
 		if utf8.RuneCountInString(p.PortalName) > 100 {
 			bad["portalName"] = "Use at most 100 characters."
+		} else if msg := identity.CheckText(p.PortalName); msg != "" {
+			bad["portalName"] = msg
 		}
 	}
 	if in.PortalDescription != nil {
@@ -136,6 +141,9 @@ func (in ProjectInput) apply(p *Project, creating bool) error {
 		}
 	}
 	if in.Order != nil {
+		if *in.Order < 0 || *in.Order > 100000 {
+			bad["order"] = "Use a position from 0 to 100000."
+		}
 		p.Order = *in.Order
 	}
 	if in.Archived != nil {

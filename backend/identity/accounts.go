@@ -159,13 +159,15 @@ func (s *Service) Update(ctx context.Context, id uint64, p AccountPatch) (Accoun
 			default:
 				bad["role"] = "Choose admin, agent or customer."
 			}
+		}
+		if len(bad) > 0 {
+			return fault.InvalidFields(bad)
+		}
+		if p.Role != nil {
 			if a.Owner && *p.Role != Admin {
 				return fault.Conflictf("The owner is always an administrator.")
 			}
 			a.Role = *p.Role
-		}
-		if len(bad) > 0 {
-			return fault.InvalidFields(bad)
 		}
 		if p.Active != nil {
 			if a.Owner && !*p.Active {
@@ -174,6 +176,9 @@ func (s *Service) Update(ctx context.Context, id uint64, p AccountPatch) (Accoun
 			a.Active = *p.Active
 			if !a.Active {
 				if err := revokeAll(tx, id); err != nil {
+					return err
+				}
+				if err := revokeLinks(tx, id); err != nil {
 					return err
 				}
 			}

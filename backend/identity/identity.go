@@ -11,7 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"github.com/rs/zerolog"
 
@@ -110,17 +113,35 @@ func New(db *kv.DB, log zerolog.Logger, o Options) (*Service, error) {
 
 // NormalizeEmail trims the address and lower-cases its domain; lookups
 // ignore case altogether, so "Ann@X.org" and "ann@x.org" are one person.
+//
+// The local part must be ASCII (as without SMTPUTF8): Unicode case folding
+// would otherwise make "Kim@x.org" (Kelvin sign) and "kim@x.org" one
+// key, letting one person squat on another's address. The domain is turned
+// into its ASCII (IDNA) form, so "bücher.example" and
+// "xn--bcher-kva.example" are one domain, and must be a dotted host name:
+// no IP literals, no "localhost".
 func NormalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", errors.New("Enter an email address.")
 	}
+	bad := errors.New("Enter a valid email address, like name@example.com.")
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 {
-		return "", errors.New("Enter a valid email address, like name@example.com.")
+		return "", bad
 	}
 	at := strings.LastIndexByte(s, '@')
-	return s[:at] + strings.ToLower(s[at:]), nil
+	local, domain := s[:at], s[at+1:]
+	for _, r := range local {
+		if r > unicode.MaxASCII || r < ' ' || r == 0x7f {
+			return "", errors.New("Use an email address made of plain letters, digits and punctuation before the @.")
+		}
+	}
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil || !strings.Contains(ascii, ".") || strings.HasPrefix(domain, "[") || len(ascii) > 253 {
+		return "", bad
+	}
+	return local + "@" + strings.ToLower(ascii), nil
 }
 
 func emailKey(email string) string { return keyEmail + strings.ToLower(email) }
@@ -143,8 +164,22 @@ func checkName(name string) (string, string) {
 		return "", "Enter a name."
 	case utf8.RuneCountInString(name) > 200:
 		return "", "Use at most 200 characters."
+	case CheckText(name) != "":
+		return "", CheckText(name)
 	}
 	return name, ""
+}
+
+// CheckText refuses control and format characters (line breaks, NUL,
+// bidi overrides, zero-width joiners) in one-line text such as names:
+// they forge email headers and make one name look like another.
+func CheckText(s string) string {
+	for _, r := range s {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return "Remove the invisible or control characters."
+		}
+	}
+	return ""
 }
 
 // NewAccount is what creating an account needs.
@@ -414,7 +449,7 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 		}
 		return kv.Scan(tx, keyPassToken, func(k string, pt passToken) error {
 			if !now.Before(pt.Expires) {
-				dead = append(dead, k)
+				dead = append(dead, k, keyAcctLinks+u(pt.AccountID)+"/"+strings.TrimPrefix(k, keyPassToken))
 			}
 			return nil
 		})

@@ -9,6 +9,7 @@ const (
 	keyOwner        = "id/owner"  // → account id of the owner
 	keySetup        = "id/setup"  // → sha256 hex of the current one-time setup token
 	keyPassToken    = "id/pt/"    // id/pt/<sha256 hex> → passToken (set-password links)
+	keyAcctLinks    = "id/pl/"    // id/pl/<account id>/<sha256 hex> → empty; an account's links
 	keyOrg          = "id/o/"     // id/o/<id> → Org
 	keyOrgName      = "id/on/"    // id/on/<lower-case name> → org id
 	keyOrgMember    = "id/om/"    // id/om/<org>/<account> → empty

@@ -42,6 +42,9 @@ func (s *Service) NewPasswordLink(ctx context.Context, account uint64, p Purpose
 		if _, err := getAccount(tx, account); err != nil {
 			return err
 		}
+		if err := tx.Set(keyAcctLinks+u(account)+"/"+digest, nil); err != nil {
+			return err
+		}
 		return kv.Put(tx, keyPassToken+digest, passToken{AccountID: account, Purpose: p, Expires: exp})
 	})
 	return token, exp, err
@@ -78,12 +81,32 @@ func (s *Service) SetPassword(ctx context.Context, token, password string) (Acco
 		if err := kv.Put(tx, accountKey(a.ID), a); err != nil {
 			return err
 		}
-		if err := tx.Delete(keyPassToken + digest); err != nil {
+		if err := revokeLinks(tx, a.ID); err != nil {
 			return err
 		}
 		return revokeAll(tx, a.ID)
 	})
 	return a, err
+}
+
+// revokeLinks spends every set-password link of the account: once its
+// password is set or changed, or it is deactivated, an older invite or
+// reset email must not set it again.
+func revokeLinks(tx *kv.Tx, id uint64) error {
+	prefix := keyAcctLinks + u(id) + "/"
+	var keys []string
+	if err := tx.Scan(prefix, func(k string, _ func() ([]byte, error)) error { keys = append(keys, k); return nil }); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(keyPassToken + strings.TrimPrefix(k, prefix)); err != nil {
+			return err
+		}
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) linkAccount(tx *kv.Tx, digest string) (Account, error) {
@@ -113,6 +136,10 @@ func (s *Service) linkAccount(tx *kv.Tx, digest string) (Account, error) {
 // ChangePassword sets a new password for a logged-in account that proves
 // the old one, and ends every session; the caller starts a fresh one.
 func (s *Service) ChangePassword(ctx context.Context, id uint64, old, password string) (Account, error) {
+	// A stolen session must not become a password-guessing oracle.
+	if err := s.limiter.allow(key{"change:" + u(id), s.limits}); err != nil {
+		return Account{}, err
+	}
 	if msg := checkPassword(password); msg != "" {
 		return Account{}, fault.InvalidFields(map[string]string{"password": msg})
 	}
@@ -139,9 +166,27 @@ func (s *Service) ChangePassword(ctx context.Context, id uint64, old, password s
 		if err := kv.Put(tx, accountKey(id), a); err != nil {
 			return err
 		}
+		if err := revokeLinks(tx, id); err != nil {
+			return err
+		}
 		return revokeAll(tx, id)
 	})
 	return a, err
+}
+
+// LinkAccount says whose link a token is, without spending it (for the
+// caller that must tidy up after SetPassword).
+func (s *Service) LinkAccount(ctx context.Context, token string) (uint64, error) {
+	var id uint64
+	err := s.db.View(ctx, func(tx *kv.Tx) error {
+		pt, err := kv.Get[passToken](tx, keyPassToken+digestOf(token))
+		if errors.Is(err, kv.ErrNotFound) {
+			return errLink
+		}
+		id = pt.AccountID
+		return err
+	})
+	return id, err
 }
 
 // SignupInput is what the signup form sends. Website is a honeypot: people

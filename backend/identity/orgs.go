@@ -29,6 +29,8 @@ func checkOrgName(name string) (string, error) {
 		return "", fault.InvalidFields(map[string]string{"name": "Enter a name for the organization."})
 	case n > 120:
 		return "", fault.InvalidFields(map[string]string{"name": "Use at most 120 characters."})
+	case CheckText(name) != "":
+		return "", fault.InvalidFields(map[string]string{"name": CheckText(name)})
 	}
 	return name, nil
 }
@@ -104,25 +106,51 @@ func (s *Service) RenameOrg(ctx context.Context, id uint64, name string) (Org, e
 	return o, err
 }
 
-// DeleteOrg removes an organization and its memberships; detach hook lets
-// the caller remove what refers to it elsewhere in the same transaction.
+// DeleteOrg removes an organization and its memberships; detach lets the
+// caller remove what refers to it elsewhere, in the final transaction.
+// Memberships go first, in batches, so an organization of any size can be
+// deleted (one transaction has a size limit); if that is interrupted, the
+// organization is still there, with fewer members, and deleting it again
+// finishes the job.
 func (s *Service) DeleteOrg(ctx context.Context, id uint64, detach func(tx *kv.Tx, org uint64) error) error {
+	if _, err := s.GetOrg(ctx, id); err != nil {
+		return err
+	}
+	for {
+		var batch []uint64
+		err := s.db.View(ctx, func(tx *kv.Tx) error {
+			return OrgMembersTx(tx, id, func(a uint64) error {
+				batch = append(batch, a)
+				if len(batch) == 1000 {
+					return kv.ErrStop
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := s.db.Update(ctx, func(tx *kv.Tx) error {
+			for _, a := range batch {
+				if err := tx.Delete(keyOrgMember + u(id) + "/" + u(a)); err != nil {
+					return err
+				}
+				if err := tx.Delete(keyMemberOrg + u(a) + "/" + u(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	return s.db.Update(ctx, func(tx *kv.Tx) error {
 		o, err := GetOrgTx(tx, id)
 		if err != nil {
 			return err
-		}
-		var members []uint64
-		if err := OrgMembersTx(tx, id, func(a uint64) error { members = append(members, a); return nil }); err != nil {
-			return err
-		}
-		for _, a := range members {
-			if err := tx.Delete(keyOrgMember + u(id) + "/" + u(a)); err != nil {
-				return err
-			}
-			if err := tx.Delete(keyMemberOrg + u(a) + "/" + u(id)); err != nil {
-				return err
-			}
 		}
 		if detach != nil {
 			if err := detach(tx, id); err != nil {

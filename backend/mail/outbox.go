@@ -8,7 +8,6 @@ import (
 	"errors"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"portico/backend/fault"
@@ -32,6 +31,10 @@ type Email struct {
 	Link    string    `json:"link,omitempty"`
 	Kind    string    `json:"kind"`
 	Created time.Time `json:"created"`
+	// Account is whose link it is; OwnerOnly hides it from every admin
+	// but the owner (reset links for staff).
+	Account   uint64 `json:"account,omitempty,string"`
+	OwnerOnly bool   `json:"ownerOnly,omitempty"`
 }
 
 // Outbox stores emails to send.
@@ -56,26 +59,29 @@ func (o *Outbox) Queue(ctx context.Context, e Email) (Email, error) {
 	return e, err
 }
 
-// List returns the waiting emails, newest first.
-func (o *Outbox) List(ctx context.Context) ([]Email, error) {
+// List returns the waiting emails, newest first; owner-only ones only to
+// the owner.
+func (o *Outbox) List(ctx context.Context, owner bool) ([]Email, error) {
 	out := []Email{}
 	err := o.db.View(ctx, func(tx *kv.Tx) error {
-		return kv.Scan(tx, keyOutbox, func(_ string, e Email) error { out = append(out, e); return nil })
+		return kv.Scan(tx, keyOutbox, func(_ string, e Email) error {
+			if owner || !e.OwnerOnly {
+				out = append(out, e)
+			}
+			return nil
+		})
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
 	return out, err
 }
 
-// DismissLink deletes the emails whose link carries token: once a link is
-// spent, the email that would deliver it has nothing left to say.
-func (o *Outbox) DismissLink(ctx context.Context, token string) error {
-	if token == "" {
-		return nil
-	}
+// DismissAccount deletes the emails carrying an account's links: once one
+// is spent, the others are dead too and have nothing left to say.
+func (o *Outbox) DismissAccount(ctx context.Context, account uint64) error {
 	return o.db.Update(ctx, func(tx *kv.Tx) error {
 		var dead []string
 		err := kv.Scan(tx, keyOutbox, func(k string, e Email) error {
-			if e.Link != "" && strings.HasSuffix(e.Link, "token="+token) {
+			if e.Link != "" && e.Account == account {
 				dead = append(dead, k)
 			}
 			return nil

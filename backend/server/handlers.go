@@ -7,6 +7,7 @@ import (
 	"rsc.io/qr"
 
 	"portico/backend"
+	"portico/backend/access"
 	"portico/backend/fault"
 	"portico/backend/helpcenter"
 	"portico/backend/identity"
@@ -129,6 +130,16 @@ func (s *Server) getHelpCenter(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		fail(w, r, err)
 		return
+	}
+	who, err := s.who(r)
+	if err != nil {
+		fail(w, r, err)
+		return
+	}
+	// The login screen shows the name, logo, colours and login message;
+	// the announcement is for those who may see the help center itself.
+	if !access.SeeHelpCenter(st.Access, who).Allow() {
+		st.Announcement, st.AnnouncementHTML = "", ""
 	}
 	writeJSON(w, http.StatusOK, st)
 }

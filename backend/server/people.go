@@ -125,7 +125,7 @@ func (s *Server) postChangePassword(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	a, err := s.b.Identity.ChangePassword(r.Context(), c.account.ID, in.Current, in.Password)
+	a, err := s.b.ChangePassword(r.Context(), c.account.ID, in.Current, in.Password)
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -262,9 +262,21 @@ type personIn struct {
 	Name  string `json:"name"`
 }
 
+// addedOut answers "add this person": who they are, not what role they
+// hold elsewhere, so adding people by email cannot map the staff.
 type addedOut struct {
-	Account *accountView `json:"account"`
-	Created bool         `json:"created"`
+	Account personView `json:"account"`
+	Created bool       `json:"created"`
+}
+
+type personView struct {
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+func viewPerson(a identity.Account) personView {
+	return personView{ID: strconv.FormatUint(a.ID, 10), Email: a.Email, Name: a.Name}
 }
 
 func (s *Server) postCustomer(r *http.Request, who access.Caller) (any, error) {
@@ -280,7 +292,7 @@ func (s *Server) postCustomer(r *http.Request, who access.Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return addedOut{viewAccount(&a), created}, nil
+	return addedOut{viewPerson(a), created}, nil
 }
 
 func (s *Server) deleteCustomer(r *http.Request, who access.Caller) (any, error) {
@@ -389,13 +401,22 @@ type orgView struct {
 	Projects []string `json:"projects"`
 }
 
-func (s *Server) viewOrg(r *http.Request, o identity.Org) (orgView, error) {
+func (s *Server) viewOrg(r *http.Request, o identity.Org) (orgView, []uint64, error) {
 	ps, err := s.b.HelpCenter.OrgProjects(r.Context(), o.ID)
 	v := orgView{ID: strconv.FormatUint(o.ID, 10), Name: o.Name, Projects: []string{}}
 	for _, p := range ps {
 		v.Projects = append(v.Projects, strconv.FormatUint(p, 10))
 	}
-	return v, err
+	return v, ps, err
+}
+
+func anyOf(ids []uint64, set map[uint64]bool) bool {
+	for _, id := range ids {
+		if set[id] {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) getOrgs(r *http.Request, who access.Caller) (any, error) {
@@ -408,9 +429,14 @@ func (s *Server) getOrgs(r *http.Request, who access.Caller) (any, error) {
 	}
 	out := []orgView{}
 	for _, o := range orgs {
-		v, err := s.viewOrg(r, o)
+		v, attached, err := s.viewOrg(r, o)
 		if err != nil {
 			return nil, err
+		}
+		// Agents see the organizations they may manage, and those of
+		// their own portals (to attach, detach and explain).
+		if !access.ManageOrg(who, attached).Allow() && !anyOf(attached, who.AgentOf) {
+			continue
 		}
 		out = append(out, v)
 	}
@@ -431,15 +457,16 @@ func (s *Server) postOrg(r *http.Request, who access.Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.viewOrg(r, o)
+	v, _, err := s.viewOrg(r, o)
+	return v, err
 }
 
 func (s *Server) patchOrg(r *http.Request, who access.Caller) (any, error) {
-	if err := access.WorkConsole(who).Err(); err != nil {
-		return nil, err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.b.ManageOrg(r.Context(), who, id); err != nil {
 		return nil, err
 	}
 	in, err := body[struct {
@@ -452,7 +479,8 @@ func (s *Server) patchOrg(r *http.Request, who access.Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.viewOrg(r, o)
+	v, _, err := s.viewOrg(r, o)
+	return v, err
 }
 
 func (s *Server) deleteOrg(r *http.Request, who access.Caller) (any, error) {
@@ -464,11 +492,11 @@ func (s *Server) deleteOrg(r *http.Request, who access.Caller) (any, error) {
 }
 
 func (s *Server) getOrgMembers(r *http.Request, who access.Caller) (any, error) {
-	if err := access.WorkConsole(who).Err(); err != nil {
-		return nil, err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.b.ManageOrg(r.Context(), who, id); err != nil {
 		return nil, err
 	}
 	members, err := s.b.OrgMembers(r.Context(), id)
@@ -495,15 +523,15 @@ func (s *Server) postOrgMember(r *http.Request, who access.Caller) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	return addedOut{viewAccount(&a), created}, nil
+	return addedOut{viewPerson(a), created}, nil
 }
 
 func (s *Server) deleteOrgMember(r *http.Request, who access.Caller) (any, error) {
-	if err := access.WorkConsole(who).Err(); err != nil {
-		return nil, err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.b.ManageOrg(r.Context(), who, id); err != nil {
 		return nil, err
 	}
 	account, err := pathID(r, "account")
@@ -561,9 +589,6 @@ func (s *Server) postStaff(r *http.Request, who access.Caller) (any, error) {
 }
 
 func (s *Server) patchAccount(r *http.Request, who access.Caller) (any, error) {
-	if err := access.ManageSite(who).Err(); err != nil {
-		return nil, err
-	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return nil, err
@@ -572,7 +597,7 @@ func (s *Server) patchAccount(r *http.Request, who access.Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.b.Identity.Update(r.Context(), id, in)
+	a, err := s.b.UpdateAccount(r.Context(), who, id, in)
 	if err != nil {
 		return nil, err
 	}
@@ -583,7 +608,7 @@ func (s *Server) getOutbox(r *http.Request, who access.Caller) (any, error) {
 	if err := access.ManageSite(who).Err(); err != nil {
 		return nil, err
 	}
-	emails, err := s.b.Outbox.List(r.Context())
+	emails, err := s.b.Outbox.List(r.Context(), callerOf(r).account.Owner)
 	return map[string]any{"emails": emails}, err
 }
 
