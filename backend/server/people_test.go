@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"portico/backend/access"
 	"portico/backend/helpcenter"
+	"portico/backend/identity"
 )
 
 func (r *rig) ownerClient() *http.Client {
@@ -330,5 +332,29 @@ func TestStaff(t *testing.T) {
 	res = do(t, r.client(), "POST", r.lan.URL+"/api/login", `{"email":"ivy@example.org","password":"`+pw+`"}`)
 	if res.status != 403 || !strings.Contains(string(res.body), "deactivated") {
 		t.Errorf("deactivated agent logs in = %d %s; want 403 saying so", res.status, res.body)
+	}
+}
+
+// A session ends at its expiry, over HTTP too: the cookie stops working and
+// is cleared.
+func TestSessionExpiryOverHTTP(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r := newRigWith(t, identity.Options{Now: clock, SessionTTL: 24 * time.Hour})
+	r.setUpOwner()
+	c := r.ownerClient()
+	if s := do(t, c, "GET", r.lan.URL+"/api/session", "").json(t); s["account"] == nil {
+		t.Fatal("not logged in right after login")
+	}
+	mu.Lock()
+	now = now.Add(24*time.Hour + time.Second)
+	mu.Unlock()
+	res := do(t, c, "GET", r.lan.URL+"/api/session", "")
+	if res.json(t)["account"] != nil {
+		t.Errorf("session a day and a second later = %s; want expired", res.body)
+	}
+	if res := do(t, c, "GET", r.lan.URL+"/api/helpcenter/addresses", ""); res.status != 401 {
+		t.Errorf("console call with an expired session = %d; want 401", res.status)
 	}
 }

@@ -54,11 +54,13 @@ type rig struct {
 	logs   *syncBuffer
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, identity.Options{}) }
+
+func newRigWith(t *testing.T, o identity.Options) *rig {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := zerolog.New(logs)
-	b := backendtest.New(t, log)
+	b := backendtest.NewWith(t, log, o)
 	b.HelpCenter.SetAddresses([]string{"http://192.168.1.5:8480/", "http://10.0.0.7:8480/"})
 	srv := server.New(b, log, server.Options{Assets: assets, MaxBody: 4096})
 	// The window's requests arrive in-process from the webview, whose host
