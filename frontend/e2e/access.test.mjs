@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPortico, launchBrowser, watchPage, artifacts } from './rig.mjs';
+import { startWithAdmin, launchBrowser, watchPage, artifacts, logIn, logInToConsole, choosePassword, setPasswordLink } from './rig.mjs';
 
 const admin = { email: 'olga@example.org', password: 'correct horse battery' };
 const ana = { email: 'ana@example.com', password: 'ana password 123' };
@@ -14,9 +14,7 @@ let portico, browser, console_, adminProblems;
 let portalId = '';
 
 before(async () => {
-  portico = await startPortico({
-    env: { PORTICO_ADMIN_EMAIL: admin.email, PORTICO_ADMIN_PASSWORD: admin.password },
-  });
+  portico = await startWithAdmin(admin);
   browser = await launchBrowser();
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   console_ = await ctx.newPage();
@@ -36,7 +34,7 @@ async function linkFor(page, to) {
   const item = page.locator('li.email').filter({ hasText: to }).first();
   await item.waitFor();
   const text = await item.locator('pre').innerText();
-  const link = text.match(/https?:\/\/\S+set-password#token=[\w-]+/)?.[0];
+  const link = setPasswordLink(text);
   assert.ok(link, `a set-password link in the email to ${to}:\n${text}`);
   return link;
 }
@@ -49,9 +47,7 @@ async function setPassword(link, who) {
   await page.goto(link);
   await page.getByRole('heading', { name: 'Set your password' }).waitFor();
   assert.ok(!page.url().includes('token='), 'the token is taken out of the address bar');
-  await page.getByLabel('New password', { exact: true }).fill(who.password);
-  await page.getByLabel('Confirm new password').fill(who.password);
-  await page.getByRole('button', { name: 'Set password' }).click();
+  await choosePassword(page, who.password);
   await page.getByRole('heading', { name: /^Welcome/ }).waitFor();
   assert.equal(new URL(page.url()).pathname, '/', 'back on the help center home');
   return { page, problems };
@@ -59,11 +55,7 @@ async function setPassword(link, who) {
 
 test('the owner logs into the console and creates a Restricted portal', async () => {
   const page = console_;
-  await page.goto(portico.portal + 'console');
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByText('Customers open').waitFor();
+  await logInToConsole(page, portico.portal, admin);
 
   const nav = page.getByRole('navigation', { name: 'Console' });
   for (const item of ['Home', 'Portals', 'Organizations', 'People', 'Customer access', 'Pending emails']) {
@@ -146,9 +138,7 @@ test('a portal link opened before logging in asks for a login, then shows the po
   await page.getByRole('heading', { name: 'Log in to continue' }).waitFor();
   await page.getByText('Log in to use this portal.').waitFor();
   assert.equal(await page.getByText('IT Support').count(), 0, 'no portal name before login');
-  await page.getByLabel('Email').fill(ana.email);
-  await page.getByLabel('Password').fill(ana.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, ana);
   await page.getByRole('heading', { name: 'IT Support', level: 1 }).waitFor();
   assert.match(page.url(), new RegExp(`/portal/${portalId}$`), 'still on the portal');
   await ctx.close();

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPortico, launchBrowser, watchPage, artifacts } from './rig.mjs';
+import { startWithAdmin, launchBrowser, watchPage, artifacts, logIn, logInToConsole, choosePassword, outbox, phone, sidewaysOverflow } from './rig.mjs';
 
 const admin = { email: 'olga@example.org', password: 'correct horse battery' };
 const dan = { email: 'dan@example.com', password: 'dan password 123' };
@@ -17,16 +17,10 @@ const hostile =
 let portico, browser, adminPage, portalId;
 
 before(async () => {
-  portico = await startPortico({
-    env: { PORTICO_ADMIN_EMAIL: admin.email, PORTICO_ADMIN_PASSWORD: admin.password, PORTICO_HELP_CENTER_NAME: 'Acme Help' },
-  });
+  portico = await startWithAdmin(admin, { PORTICO_HELP_CENTER_NAME: 'Acme Help' });
   browser = await launchBrowser();
   adminPage = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await adminPage.goto(portico.portal + 'console');
-  await adminPage.getByLabel('Email').fill(admin.email);
-  await adminPage.getByLabel('Password').fill(admin.password);
-  await adminPage.getByRole('button', { name: 'Log in' }).click();
-  await adminPage.getByText('Customers open').waitFor();
+  await logInToConsole(adminPage, portico.portal, admin);
   // A portal and a customer to look at it, set up through the API: this file is about branding.
   const created = await adminPage.request.post(portico.portal + 'api/projects', {
     data: { key: 'IT', name: 'IT Support', channel: 'restricted' },
@@ -81,7 +75,7 @@ test('the admin brands the help center, with a live preview', async () => {
   const previewBanner = page.locator('.preview-banner');
   assert.equal(await previewBanner.evaluate((el) => getComputedStyle(el).backgroundColor), rgb(banner), 'the preview follows the colour as it is typed');
   await page.getByRole('button', { name: 'Save branding' }).click();
-  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await page.getByRole('status').filter({ hasText: /^Saved\.$/ }).waitFor();
   const rendered = page.locator('.preview-announcement');
   await rendered.locator('strong', { hasText: 'Scheduled maintenance' }).waitFor();
   assert.equal(await rendered.locator('script, img[onerror]').count(), 0, 'the server sanitised it');
@@ -100,12 +94,12 @@ test('the admin gives the portal a description and an announcement', async () =>
   await page.getByLabel('Description').fill('Laptops, accounts and access.');
   await page.getByLabel('Portal announcement').fill('New laptops arrive on *Monday*.');
   await page.getByRole('button', { name: 'Save settings' }).click();
-  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  await page.getByRole('status').filter({ hasText: /^Saved\.$/ }).waitFor();
   await page.locator('.preview em', { hasText: 'Monday' }).waitFor();
 });
 
 test('the customer sees the branding and nothing in it runs', async () => {
-  const link = (await (await adminPage.request.get(portico.portal + 'api/outbox')).json()).emails.find((e) => e.to === dan.email)?.link;
+  const link = (await outbox(adminPage, portico.portal)).find((e) => e.to === dan.email)?.link;
   assert.ok(link);
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -123,9 +117,7 @@ test('the customer sees the branding and nothing in it runs', async () => {
   assert.equal(await bar.evaluate((el) => getComputedStyle(el).backgroundColor), rgb(banner));
 
   await page.goto(link);
-  await page.getByLabel('New password', { exact: true }).fill(dan.password);
-  await page.getByLabel('Confirm new password').fill(dan.password);
-  await page.getByRole('button', { name: 'Set password' }).click();
+  await choosePassword(page, dan.password);
   const announcement = page.getByRole('region', { name: 'Announcement' });
   await announcement.locator('strong', { hasText: 'Scheduled maintenance' }).waitFor();
   await announcement.getByRole('link', { name: 'the status page' }).waitFor();
@@ -152,33 +144,25 @@ test('the customer sees the branding and nothing in it runs', async () => {
 });
 
 test('the branded help center works at phone width', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const ctx = await browser.newContext(phone);
   const page = await ctx.newPage();
   await page.goto(portico.portal);
-  await page.getByLabel('Email').fill(dan.email);
-  await page.getByLabel('Password').fill(dan.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, dan);
   await page.getByRole('link', { name: /IT Support/ }).waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.equal(overflow, 0, 'no sideways scrolling at 375px');
+  assert.equal(await sidewaysOverflow(page), 0, 'no sideways scrolling at 375px');
   await page.screenshot({ path: join(artifacts, 'portal-phone-home.png'), fullPage: true });
   await ctx.close();
 });
 
 test('the console works at phone width', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const ctx = await browser.newContext(phone);
   const page = await ctx.newPage();
-  await page.goto(portico.portal + 'console');
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByText('Customers open').waitFor();
+  await logInToConsole(page, portico.portal, admin);
   for (const hash of [`#/portals/${portalId}/customers`, '#/customer-access', '#/people', '#/emails']) {
     await page.goto(portico.portal + 'console/' + hash);
     await page.locator('main h1').waitFor();
     await page.waitForLoadState('networkidle');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.equal(overflow, 0, `no sideways scrolling at 375px on ${hash}`);
+    assert.equal(await sidewaysOverflow(page), 0, `no sideways scrolling at 375px on ${hash}`);
   }
   await page.goto(portico.portal + `console/#/portals/${portalId}/customers`);
   await page.getByRole('list', { name: 'Customers' }).waitFor();

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startPortico, launchBrowser, watchPage, artifacts } from './rig.mjs';
+import { startPortico, launchBrowser, watchPage, artifacts, logIn, phone, sidewaysOverflow } from './rig.mjs';
 
 const owner = { name: 'Olga Owner', email: 'olga@example.org', password: 'correct horse battery' };
 let portico, browser;
@@ -90,9 +90,7 @@ test('a customer sees the help center name and a sign-in screen', async () => {
   await page.goto(portico.portal);
   await page.getByRole('heading', { name: 'Log in to Acme Help' }).waitFor();
   assert.equal(await page.title(), 'Acme Help');
-  await page.getByLabel('Email').fill('customer@example.org');
-  await page.getByLabel('Password').fill('whatever password');
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, { email: 'customer@example.org', password: 'whatever password' });
   await page.getByRole('alert').getByText('Email or password is incorrect.').waitFor();
   await page.screenshot({ path: join(artifacts, 'portal-login.png'), fullPage: true });
   assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
@@ -114,12 +112,11 @@ test("the portal's first load stays under 100 KB of JavaScript, gzipped", async 
 });
 
 test('the portal works on a phone-sized screen', async () => {
-  const ctx = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const ctx = await browser.newContext(phone);
   const page = await ctx.newPage();
   await page.goto(portico.portal);
   await page.getByRole('heading', { name: 'Log in to Acme Help' }).waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.equal(overflow, 0, 'no sideways scrolling at 375px');
+  assert.equal(await sidewaysOverflow(page), 0, 'no sideways scrolling at 375px');
   await page.screenshot({ path: join(artifacts, 'portal-phone.png') });
   await ctx.close();
 });
@@ -128,9 +125,7 @@ test('console login: a wrong password is refused, the right one gets in', async 
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   await page.goto(portico.portal + 'console');
-  await page.getByLabel('Email').fill(owner.email);
-  await page.getByLabel('Password').fill('not the password');
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, { email: owner.email, password: 'not the password' });
   await page.getByRole('alert').getByText('Email or password is incorrect.').waitFor();
   await page.screenshot({ path: join(artifacts, 'console-login-failed.png'), fullPage: true });
   await page.getByLabel('Password').fill(owner.password);

@@ -1,5 +1,6 @@
 // The end-to-end rig: the real headless binary on a random loopback port with
 // its own data dir, and Debian's Chromium driven by playwright-core.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,4 +76,52 @@ export function watchPage(page) {
   });
   page.on('pageerror', (e) => problems.push(e.message));
   return problems;
+}
+
+/** Starts Portico already set up, with admin ({email, password}) as its owner. */
+export function startWithAdmin(admin, env = {}) {
+  return startPortico({
+    env: { PORTICO_ADMIN_EMAIL: admin.email, PORTICO_ADMIN_PASSWORD: admin.password, ...env },
+  });
+}
+
+/** Fills in the login form on the page (the portal's or the console's) and submits it. */
+export async function logIn(page, who) {
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Opens the console at portal, logs in as who and waits for the console's home. */
+export async function logInToConsole(page, portal, who) {
+  await page.goto(portal + 'console');
+  await logIn(page, who);
+  await page.getByText('Customers open').waitFor();
+}
+
+/** Fills in the set-password page (confirm: what to type the second time) and submits it. */
+export async function choosePassword(page, password, confirm = password) {
+  await page.getByLabel('New password', { exact: true }).fill(password);
+  await page.getByLabel('Confirm new password').fill(confirm);
+  await page.getByRole('button', { name: 'Set password' }).click();
+}
+
+/** The set-password link in an email's text, if there is one. */
+export function setPasswordLink(text) {
+  return text.match(/https?:\/\/\S+set-password#token=[\w-]+/)?.[0];
+}
+
+/** The emails waiting in the outbox, read through the API with page's (an admin's) session. */
+export async function outbox(page, portal) {
+  const res = await page.request.get(portal + 'api/outbox');
+  assert.equal(res.status(), 200);
+  return (await res.json()).emails;
+}
+
+/** A phone-sized browser context's options. */
+export const phone = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+/** How far the page scrolls sideways: 0 when it fits the screen. */
+export function sidewaysOverflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startPortico, launchBrowser, watchPage, artifacts } from './rig.mjs';
+import { startWithAdmin, launchBrowser, watchPage, artifacts, logIn, logInToConsole, choosePassword, setPasswordLink, outbox } from './rig.mjs';
 
 const admin = { email: 'olga@example.org', password: 'correct horse battery' };
 const cleo = { name: 'Cleo Park', email: 'cleo@example.net', password: 'cleo password 123' };
@@ -13,16 +13,10 @@ const bot = { name: 'Totally Human', email: 'bot@spam.example' };
 let portico, browser, adminPage;
 
 before(async () => {
-  portico = await startPortico({
-    env: { PORTICO_ADMIN_EMAIL: admin.email, PORTICO_ADMIN_PASSWORD: admin.password, PORTICO_HELP_CENTER_NAME: 'Acme Help' },
-  });
+  portico = await startWithAdmin(admin, { PORTICO_HELP_CENTER_NAME: 'Acme Help' });
   browser = await launchBrowser();
   adminPage = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await adminPage.goto(portico.portal + 'console');
-  await adminPage.getByLabel('Email').fill(admin.email);
-  await adminPage.getByLabel('Password').fill(admin.password);
-  await adminPage.getByRole('button', { name: 'Log in' }).click();
-  await adminPage.getByText('Customers open').waitFor();
+  await logInToConsole(adminPage, portico.portal, admin);
 });
 after(async () => {
   await browser?.close();
@@ -41,11 +35,7 @@ async function signUp(page, who, honeypot = '') {
   await page.getByRole('button', { name: 'Sign up' }).click();
 }
 
-async function outbox() {
-  const res = await adminPage.request.get(portico.portal + 'api/outbox');
-  assert.equal(res.status(), 200);
-  return (await res.json()).emails;
-}
+const queued = () => outbox(adminPage, portico.portal);
 
 test('signup is refused while the site does not allow accounts', async () => {
   const page = await browser.newPage();
@@ -55,7 +45,7 @@ test('signup is refused while the site does not allow accounts', async () => {
   await page.getByRole('link', { name: 'Forgot your password?' }).waitFor();
   await signUp(page, cleo);
   await page.getByRole('alert').getByText('This help center does not let people sign up.').waitFor();
-  assert.equal((await outbox()).length, 0, 'nothing queued');
+  assert.equal((await queued()).length, 0, 'nothing queued');
   await page.close();
 });
 
@@ -97,35 +87,30 @@ test('a visitor signs up, sets a password from the link and logs in', async () =
   await adminPage.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: /Pending emails/ }).click();
   const item = adminPage.locator('li.email').filter({ hasText: cleo.email });
   await item.waitFor();
-  const link = (await item.locator('pre').innerText()).match(/https?:\/\/\S+set-password#token=[\w-]+/)?.[0];
+  const link = setPasswordLink(await item.locator('pre').innerText());
   assert.ok(link);
 
   await page.goto(link);
-  await page.getByLabel('New password', { exact: true }).fill(cleo.password);
-  await page.getByLabel('Confirm new password').fill('not the same password');
-  await page.getByRole('button', { name: 'Set password' }).click();
+  await choosePassword(page, cleo.password, 'not the same password');
   await page.getByText('The passwords do not match.').waitFor();
-  await page.getByLabel('Confirm new password').fill(cleo.password);
-  await page.getByRole('button', { name: 'Set password' }).click();
+  await choosePassword(page, cleo.password);
   await page.getByRole('heading', { name: `Welcome, ${cleo.name}` }).waitFor();
   await page.getByText("You don't have access to any portals yet.").waitFor();
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByRole('heading', { name: 'Log in to Acme Help' }).waitFor();
-  await page.getByLabel('Email').fill(cleo.email);
-  await page.getByLabel('Password').fill(cleo.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await logIn(page, cleo);
   await page.getByRole('heading', { name: `Welcome, ${cleo.name}` }).waitFor();
   assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
   await ctx.close();
 });
 
 test('a bot that fills the honeypot gets the same answer and no email is queued', async () => {
-  const before = (await outbox()).length;
+  const before = (await queued()).length;
   const page = await browser.newPage();
   await signUp(page, bot, 'http://cheap-pills.example');
   await page.getByRole('status').getByText('A link to set your password will be sent').waitFor();
-  const emails = await outbox();
+  const emails = await queued();
   assert.equal(emails.length, before, 'no new email');
   assert.ok(!emails.some((e) => e.to === bot.email), 'nothing to the bot');
   await page.close();

@@ -420,7 +420,8 @@ export async function getCustomers(projectId: string, q = ''): Promise<CustomerL
 
 /** Someone added by email; created says a new account was made (its link waits in the outbox). */
 export interface Added {
-  account: Account;
+  /** Who they are; the answer deliberately carries no role. */
+  account: Pick<Account, 'id' | 'email' | 'name'>;
   created: boolean;
 }
 

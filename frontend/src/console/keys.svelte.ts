@@ -28,3 +28,29 @@ export function suggestKey(name: string): string {
 export function cleanKey(v: string): string {
   return v.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 10);
 }
+
+/**
+ * A key field that follows a name field until the person types a key of
+ * their own. Give nameInput and keyInput to the fields' oninput, and bind
+ * the key field's value to key. The handlers read the input itself:
+ * bind:value may not have run yet.
+ */
+export class KeyFromName {
+  key = $state('');
+  #edited = false;
+
+  constructor(key = '') {
+    this.key = key;
+  }
+
+  nameInput = (event: Event): void => {
+    if (!this.#edited) this.key = suggestKey((event.currentTarget as HTMLInputElement).value);
+  };
+
+  keyInput = (event: Event): void => {
+    const input = event.currentTarget as HTMLInputElement;
+    this.key = cleanKey(input.value);
+    input.value = this.key;
+    this.#edited = this.key !== '';
+  };
+}
