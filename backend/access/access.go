@@ -297,14 +297,25 @@ func Signup(s Site) Decision {
 		"Ask the team that runs it to create an account for you.", siteFact(s))
 }
 
+// unknownOrOff refuses anonymous callers and deactivated accounts, the
+// start of every staff question.
+func unknownOrOff(c Caller) (Decision, bool) {
+	switch {
+	case c.Anonymous():
+		return refuse(LoginRequired, "login_required", "Log in to continue.", ""), false
+	case !c.Active:
+		return deactivated(c), false
+	}
+	return Decision{}, true
+}
+
 // ManageSite: may the caller change help-center-wide settings, service
 // projects, branding and staff? Admins only.
 func ManageSite(c Caller) Decision {
+	if d, ok := unknownOrOff(c); !ok {
+		return d
+	}
 	switch {
-	case c.Anonymous():
-		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
-	case !c.Active:
-		return deactivated(c)
 	case c.Role == Admin:
 		return allow("admin", "Administrators manage the help center.", c.who())
 	}
@@ -314,11 +325,10 @@ func ManageSite(c Caller) Decision {
 // ManageCustomers: may the caller add and remove customers and
 // organizations of project id? Admins, and the project's agents.
 func ManageCustomers(c Caller, project uint64) Decision {
+	if d, ok := unknownOrOff(c); !ok {
+		return d
+	}
 	switch {
-	case c.Anonymous():
-		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
-	case !c.Active:
-		return deactivated(c)
 	case c.Role == Admin:
 		return allow("admin", "Administrators manage every project's customers.", c.who())
 	case c.Role == Agent && c.AgentOf[project]:
@@ -331,11 +341,10 @@ func ManageCustomers(c Caller, project uint64) Decision {
 
 // WorkConsole: may the caller use the console at all?
 func WorkConsole(c Caller) Decision {
+	if d, ok := unknownOrOff(c); !ok {
+		return d
+	}
 	switch {
-	case c.Anonymous():
-		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
-	case !c.Active:
-		return deactivated(c)
 	case c.Role == Admin || c.Role == Agent:
 		return allow("staff", "Agents and admins use the console.", c.who())
 	}
@@ -374,11 +383,10 @@ func ChannelMeaning(s Site, ch Channel) string { return channelFact(s, ch) }
 // when they work every project it is attached to, since its members reach
 // all of them (an unattached organization is anyone's on the staff).
 func ManageOrg(c Caller, attached []uint64) Decision {
+	if d, ok := unknownOrOff(c); !ok {
+		return d
+	}
 	switch {
-	case c.Anonymous():
-		return refuse(LoginRequired, "login_required", "Log in to continue.", "")
-	case !c.Active:
-		return deactivated(c)
 	case c.Role == Admin:
 		return allow("admin", "Administrators manage every organization.", c.who())
 	case c.Role != Agent:
