@@ -181,14 +181,7 @@ func windowTest(t *testing.T) {
 	first.waitFor(t, "the help center's logo in the window", stderrOf, accessLine("window", "/api/helpcenter/logo", 200))
 	time.Sleep(1500 * time.Millisecond) // let WebKit paint what it just fetched
 
-	shot := filepath.Join(artifacts, "window.png")
-	if out, err := exec.Command("import", "-window", "root", shot).CombinedOutput(); err != nil {
-		t.Fatalf("screenshot: %v: %s", err, out)
-	}
-	if n := colours(t, shot); n < 20 {
-		t.Errorf("the window screenshot has %d colours; want a rendered page, not a blank window", n)
-	}
-	t.Logf("screenshot: %s", shot)
+	t.Logf("screenshot: %s", screenshot(t, artifacts, "window.png"))
 
 	// A click on "Customer access" in the sidebar opens the branding
 	// screen; it lists the portals, which the home page never asks for.
@@ -200,13 +193,7 @@ func windowTest(t *testing.T) {
 	// Scroll down to the branding card with its logo preview.
 	exec.Command("xdotool", "click", "--repeat", "8", "--delay", "50", "5").Run()
 	time.Sleep(time.Second)
-	branding := filepath.Join(artifacts, "window-branding.png")
-	if out, err := exec.Command("import", "-window", "root", branding).CombinedOutput(); err != nil {
-		t.Fatalf("screenshot: %v: %s", err, out)
-	}
-	if n := colours(t, branding); n < 20 {
-		t.Errorf("the branding screenshot has %d colours; want a rendered page", n)
-	}
+	screenshot(t, artifacts, "window-branding.png")
 
 	// Nothing the window did was answered on the LAN door, and no request failed.
 	first.mu.Lock()
@@ -308,13 +295,7 @@ func onboarding(t *testing.T, artifacts string) {
 		"PORTICO_LOG_LEVEL=info", "WEBKIT_DISABLE_DMABUF_RENDERER=1", "LIBGL_ALWAYS_SOFTWARE=1"})
 	p.waitFor(t, "GET /api/session through the window door", stderrOf, accessLine("window", "/api/session", 200))
 	time.Sleep(1500 * time.Millisecond)
-	shot := filepath.Join(artifacts, "window-onboarding.png")
-	if out, err := exec.Command("import", "-window", "root", shot).CombinedOutput(); err != nil {
-		t.Fatalf("screenshot: %v: %s", err, out)
-	}
-	if n := colours(t, shot); n < 20 {
-		t.Errorf("the onboarding screenshot has %d colours; want a rendered page", n)
-	}
+	screenshot(t, artifacts, "window-onboarding.png")
 	p.mu.Lock()
 	for _, l := range p.out {
 		if strings.HasPrefix(l, "Setup:") {
@@ -356,6 +337,20 @@ func onboarding(t *testing.T, artifacts string) {
 	if p.code != 0 {
 		t.Errorf("onboarding window exit code after SIGTERM = %d; want 0", p.code)
 	}
+}
+
+// screenshot saves the screen as name in dir and fails the test if it
+// shows no rendered page (a blank or one-colour window).
+func screenshot(t *testing.T, dir, name string) string {
+	t.Helper()
+	shot := filepath.Join(dir, name)
+	if out, err := exec.Command("import", "-window", "root", shot).CombinedOutput(); err != nil {
+		t.Fatalf("screenshot: %v: %s", err, out)
+	}
+	if n := colours(t, shot); n < 20 {
+		t.Errorf("%s has %d colours; want a rendered page, not a blank window", name, n)
+	}
+	return shot
 }
 
 // colours counts distinct colours, sampling every 4th pixel.

@@ -288,22 +288,29 @@ func (b *Backend) Portals(ctx context.Context, who access.Caller) ([]PortalView,
 // archived portal are both "not found"; a refusal names nothing the URL
 // did not already carry.
 func (b *Backend) Portal(ctx context.Context, who access.Caller, id uint64) (PortalView, error) {
-	site, err := b.HelpCenter.Site(ctx)
+	p, err := b.usablePortal(ctx, who, id)
 	if err != nil {
 		return PortalView{}, err
+	}
+	return portalView(p), nil
+}
+
+// usablePortal returns the project behind portal id if the caller may use
+// it: the one place a portal is opened by id, for its page and its logo.
+func (b *Backend) usablePortal(ctx context.Context, who access.Caller, id uint64) (helpcenter.Project, error) {
+	site, err := b.HelpCenter.Site(ctx)
+	if err != nil {
+		return helpcenter.Project{}, err
 	}
 	p, err := b.HelpCenter.Project(ctx, id)
 	if fault.KindOf(err) == fault.NotFound {
 		// The same words as an archived portal: ids reveal nothing.
-		return PortalView{}, access.ErrNoPortal
+		return helpcenter.Project{}, access.ErrNoPortal
 	}
 	if err != nil {
-		return PortalView{}, err
+		return helpcenter.Project{}, err
 	}
-	if err := access.SeePortal(site, p.Portal(), who).Err(); err != nil {
-		return PortalView{}, err
-	}
-	return portalView(p), nil
+	return p, access.SeePortal(site, p.Portal(), who).Err()
 }
 
 // Explanation is the answer to "why can (or can't) this person use this
@@ -367,15 +374,8 @@ func (b *Backend) OrgMembers(ctx context.Context, org uint64) ([]identity.Accoun
 
 // PortalLogo returns a portal's logo to a caller who may use the portal.
 func (b *Backend) PortalLogo(ctx context.Context, who access.Caller, id uint64) (string, []byte, error) {
-	site, err := b.HelpCenter.Site(ctx)
+	p, err := b.usablePortal(ctx, who, id)
 	if err != nil {
-		return "", nil, err
-	}
-	p, err := b.HelpCenter.Project(ctx, id)
-	if err != nil {
-		return "", nil, err
-	}
-	if err := access.SeePortal(site, p.Portal(), who).Err(); err != nil {
 		return "", nil, err
 	}
 	if p.Logo == "" {

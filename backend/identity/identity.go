@@ -43,9 +43,6 @@ type Account struct {
 	Created      time.Time `json:"created"`
 }
 
-// IsStaff reports whether the account works in the console.
-func (a Account) IsStaff() bool { return a.Active && (a.Role == Admin || a.Role == Agent) }
-
 type session struct {
 	AccountID uint64    `json:"accountId"`
 	Created   time.Time `json:"created"`

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 
+	"portico/backend/access"
 	"portico/backend/fault"
 )
 
@@ -129,17 +130,18 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// requireStaff and requireAdmin guard console-only endpoints.
-func requireStaff(h http.HandlerFunc) http.HandlerFunc {
+// requireStaff guards console-only endpoints with the same access
+// question every other console call asks.
+func (s *Server) requireStaff(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := callerOf(r)
-		switch {
-		case c.account == nil:
-			fail(w, r, fault.Unauthorized("Log in to continue.", ""))
-		case !c.account.IsStaff():
-			fail(w, r, fault.Forbid("This is for agents and admins only.", "Ask an administrator of this help center if you need access."))
-		default:
-			h(w, r)
+		who, err := s.who(r)
+		if err == nil {
+			err = access.WorkConsole(who).Err()
 		}
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		h(w, r)
 	}
 }

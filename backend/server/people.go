@@ -395,6 +395,10 @@ func (s *Server) getExplain(r *http.Request, who access.Caller) (any, error) {
 	return map[string]any{"account": viewAccount(ex.Account), "decision": ex.Decision}, nil
 }
 
+type nameIn struct {
+	Name string `json:"name"`
+}
+
 type orgView struct {
 	ID       string   `json:"id"`
 	Name     string   `json:"name"`
@@ -447,9 +451,7 @@ func (s *Server) postOrg(r *http.Request, who access.Caller) (any, error) {
 	if err := access.WorkConsole(who).Err(); err != nil {
 		return nil, err
 	}
-	in, err := body[struct {
-		Name string `json:"name"`
-	}](r)
+	in, err := body[nameIn](r)
 	if err != nil {
 		return nil, err
 	}
@@ -469,9 +471,7 @@ func (s *Server) patchOrg(r *http.Request, who access.Caller) (any, error) {
 	if err := s.b.ManageOrg(r.Context(), who, id); err != nil {
 		return nil, err
 	}
-	in, err := body[struct {
-		Name string `json:"name"`
-	}](r)
+	in, err := body[nameIn](r)
 	if err != nil {
 		return nil, err
 	}

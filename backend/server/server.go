@@ -59,9 +59,9 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("POST /api/login", s.postLogin)
 	api.HandleFunc("POST /api/logout", s.postLogout)
 	api.HandleFunc("GET /api/helpcenter", s.getHelpCenter)
-	api.HandleFunc("PATCH /api/helpcenter", requireStaff(s.patchHelpCenter))
-	api.HandleFunc("GET /api/helpcenter/addresses", requireStaff(s.getAddresses))
-	api.HandleFunc("GET /api/qr", requireStaff(s.getQR))
+	api.HandleFunc("PATCH /api/helpcenter", s.requireStaff(s.patchHelpCenter))
+	api.HandleFunc("GET /api/helpcenter/addresses", s.requireStaff(s.getAddresses))
+	api.HandleFunc("GET /api/qr", s.requireStaff(s.getQR))
 
 	api.HandleFunc("GET /api/helpcenter/logo", s.getHelpCenterLogo)
 	api.HandleFunc("PUT /api/helpcenter/logo", s.handle(200, s.putHelpCenterLogo))
