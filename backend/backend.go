@@ -5,17 +5,21 @@ package backend
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"portico/backend/access"
 	"portico/backend/fault"
+	"portico/backend/fulltext"
 	"portico/backend/helpcenter"
 	"portico/backend/identity"
 	"portico/backend/kv"
 	"portico/backend/mail"
+	"portico/backend/request"
 )
 
 // Config is everything Open needs.
@@ -25,6 +29,9 @@ type Config struct {
 	// Identity tunes password cost, session lifetime and login limits;
 	// tests make hashing cheap here.
 	Identity identity.Options
+	// HoldIndex keeps the text-index worker from applying its outbox:
+	// tests use it to stand for a crash between a commit and the index.
+	HoldIndex bool
 }
 
 // Backend holds the open store and the domain services.
@@ -33,8 +40,11 @@ type Backend struct {
 	Identity   *identity.Service
 	HelpCenter *helpcenter.Service
 	Outbox     *mail.Outbox
+	Requests   *request.Service
+	Index      *fulltext.Engine
 	log        zerolog.Logger
 	bg         sync.WaitGroup // work queued by later
+	stop       chan struct{}  // ends the cleanup loop
 }
 
 // Open opens the data directory and builds the services on it.
@@ -48,18 +58,65 @@ func Open(cfg Config) (*Backend, error) {
 		db.Close()
 		return nil, fmt.Errorf("backend: identity: %w", err)
 	}
-	return &Backend{
+	b := &Backend{
 		KV:         db,
 		Identity:   ids,
 		HelpCenter: helpcenter.New(db),
 		Outbox:     mail.NewOutbox(db),
 		log:        cfg.Logger,
-	}, nil
+		stop:       make(chan struct{}),
+	}
+	b.Requests = request.New(db, nil, b.HelpCenter, ids, cfg.Logger)
+	b.Index, err = fulltext.Open(db, fulltext.Options{Dir: filepath.Join(cfg.DataDir, "index"), Logger: cfg.Logger, Hold: cfg.HoldIndex},
+		b.Requests.Source())
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("backend: text index: %w", err)
+	}
+	b.Requests.SetIndex(b.Index)
+	b.HelpCenter.OnCreate = func(tx *kv.Tx, p helpcenter.Project) error { return request.SeedTx(tx, p.ID) }
+	b.Requests.NewAccount = func(ctx context.Context, a identity.Account) {
+		if err := b.queueLink(ctx, a, identity.Invite); err != nil {
+			b.log.Error().Err(err).Uint64("account", a.ID).Msg("queueing a set-password link")
+		}
+	}
+	if err := b.Requests.SeedMissing(context.Background()); err != nil {
+		b.Index.Close()
+		db.Close()
+		return nil, fmt.Errorf("backend: request types: %w", err)
+	}
+	b.Index.Start()
+	b.bg.Add(1)
+	go b.cleanup()
+	return b, nil
+}
+
+// cleanup drops temporary uploads nobody used, now and then.
+func (b *Backend) cleanup() {
+	defer b.bg.Done()
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := b.Requests.DropExpiredUploads(context.Background()); err != nil {
+			b.log.Warn().Err(err).Msg("dropping expired uploads")
+		} else if n > 0 {
+			b.log.Info().Int("uploads", n).Msg("dropped expired uploads")
+		}
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close waits for queued background work, then releases the data directory.
 func (b *Backend) Close() error {
+	close(b.stop)
 	b.bg.Wait()
+	if err := b.Index.Close(); err != nil {
+		b.log.Warn().Err(err).Msg("closing the text index")
+	}
 	return b.KV.Close()
 }
 

@@ -90,6 +90,11 @@ type Caller struct {
 	// CustomerOf lists, per project, every route that makes the caller a
 	// customer of it (evaluated live: rules are not copied at signup).
 	CustomerOf map[uint64][]Route
+	// Orgs are the organizations the caller is in, directly or by a domain
+	// rule's organization.
+	Orgs map[uint64]bool
+	// Domain is the caller's email domain, for request type audiences.
+	Domain string
 }
 
 // Anonymous reports whether nobody is logged in.

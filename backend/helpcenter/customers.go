@@ -266,7 +266,7 @@ func (s *Service) Facts(ctx context.Context, a *identity.Account) (access.Caller
 	if a == nil {
 		return access.Caller{}, nil
 	}
-	c := access.Caller{AccountID: a.ID, Name: a.Name, Role: access.Role(a.Role), Active: a.Active}
+	c := access.Caller{AccountID: a.ID, Name: a.Name, Role: access.Role(a.Role), Active: a.Active, Domain: identity.Domain(a.Email)}
 	err := s.db.View(ctx, func(tx *kv.Tx) error { return factsTx(tx, a, &c) })
 	return c, err
 }
@@ -291,7 +291,14 @@ func factsTx(tx *kv.Tx, a *identity.Account, c *access.Caller) error {
 	if err := kv.ScanIDs(tx, keyCustomerOf+u(a.ID)+"/", func(p uint64) error { add(p, access.Route{Kind: access.Direct}); return nil }); err != nil {
 		return err
 	}
+	inOrg := func(org uint64) {
+		if c.Orgs == nil {
+			c.Orgs = map[uint64]bool{}
+		}
+		c.Orgs[org] = true
+	}
 	err = identity.OrgsOfTx(tx, a.ID, func(org uint64) error {
+		inOrg(org)
 		o, err := identity.GetOrgTx(tx, org)
 		if err != nil {
 			return err
@@ -328,6 +335,7 @@ func factsTx(tx *kv.Tx, a *identity.Account, c *access.Caller) error {
 		if err != nil {
 			return err
 		}
+		inOrg(org)
 		if err := kv.ScanIDs(tx, keyOrgProject+u(org)+"/", func(p uint64) error {
 			add(p, access.Route{Kind: access.Organization, Name: o.Name + " (by the domain rule @" + d + ")"})
 			return nil
@@ -351,6 +359,12 @@ func (s *Service) Customers(ctx context.Context, who access.Caller, project uint
 	if err := access.ManageCustomers(who, project).Err(); err != nil {
 		return nil, 0, err
 	}
+	return s.SearchCustomers(ctx, project, q, limit)
+}
+
+// SearchCustomers is Customers without the permission check, for callers
+// that decided it themselves (sharing a request by searching the project).
+func (s *Service) SearchCustomers(ctx context.Context, project uint64, q string, limit int) ([]CustomerRow, int, error) {
 	q = strings.ToLower(strings.TrimSpace(q))
 	routes := map[uint64][]access.Route{}
 	var rows []CustomerRow
@@ -419,4 +433,31 @@ func (s *Service) Customers(ctx context.Context, who access.Caller, project uint
 		rows = rows[:limit]
 	}
 	return rows, total, err
+}
+
+// AddCustomerTx makes account a direct customer of project inside the
+// caller's transaction: raising in an Open portal, or staff sharing with
+// someone, adds them to the Customers list, as JSM does.
+func AddCustomerTx(tx *kv.Tx, project, account uint64) error {
+	return link(tx, keyCustomer, keyCustomerOf, project, account, false)
+}
+
+// OrgAttachedTx reports whether org is attached to project.
+func OrgAttachedTx(tx *kv.Tx, project, org uint64) (bool, error) {
+	return tx.Has(pair(keyProjectOrg, project, org))
+}
+
+// ProjectOrgIDsTx calls fn with every organization attached to project.
+func ProjectOrgIDsTx(tx *kv.Tx, project uint64, fn func(org uint64) error) error {
+	return kv.ScanIDs(tx, keyProjectOrg+u(project)+"/", fn)
+}
+
+// IsAgentTx reports whether account is assigned to project as an agent.
+func IsAgentTx(tx *kv.Tx, project, account uint64) (bool, error) {
+	return tx.Has(pair(keyAgent, project, account))
+}
+
+// ProjectAgentIDsTx calls fn with every agent assigned to project.
+func ProjectAgentIDsTx(tx *kv.Tx, project uint64, fn func(account uint64) error) error {
+	return kv.ScanIDs(tx, keyAgent+u(project)+"/", fn)
 }

@@ -74,6 +74,10 @@ type Service struct {
 	pmu      sync.Mutex
 	projects []Project
 	gen      uint64
+
+	// OnCreate runs in a new project's transaction: the request package
+	// gives it a starting catalogue there, so no project is ever empty.
+	OnCreate func(tx *kv.Tx, p Project) error
 }
 
 func New(db *kv.DB) *Service { return &Service{db: db, now: time.Now} }
@@ -145,6 +149,12 @@ func (s *Service) Update(ctx context.Context, who access.Caller, p Patch) (Setti
 		return Settings{}, err
 	}
 	return s.update(ctx, p)
+}
+
+// SiteTx reads the customer-access setting inside a transaction.
+func SiteTx(tx *kv.Tx) (access.Site, error) {
+	st, err := load(tx)
+	return st.Access, err
 }
 
 // Site returns the customer-access setting, for access decisions.

@@ -16,13 +16,13 @@ import (
 	"portico/backend/kv"
 )
 
-// Sharing is a project's "Customer sharing" setting; Step 3 enforces it.
-type Sharing string
+// Sharing is a project's "Customer sharing" setting, decided by access.
+type Sharing = access.Sharing
 
 const (
-	ShareOrganization Sharing = "organization" // "Other customers in their organization"
-	ShareEmail        Sharing = "email"        // "Any customer, by typing an email address"
-	ShareSearch       Sharing = "search"       // "Any customer or organization, by searching in this project"
+	ShareOrganization = access.ShareOrganization
+	ShareEmail        = access.ShareEmail
+	ShareSearch       = access.ShareSearch
 )
 
 // Project is a service project and its portal.
@@ -205,7 +205,13 @@ func (s *Service) createProject(ctx context.Context, in ProjectInput) (Project, 
 		if err := kv.Put(tx, projectKey(id), p); err != nil {
 			return err
 		}
-		return tx.Set(keyProjectKey+p.Key, []byte(u(id)))
+		if err := tx.Set(keyProjectKey+p.Key, []byte(u(id))); err != nil {
+			return err
+		}
+		if s.OnCreate != nil {
+			return s.OnCreate(tx, p)
+		}
+		return nil
 	})
 	s.changed()
 	return p, err
@@ -309,4 +315,21 @@ func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 	}
 	s.pmu.Unlock()
 	return out, nil
+}
+
+// ProjectIDByKeyTx finds a project's id by its key (IT).
+func ProjectIDByKeyTx(tx *kv.Tx, key string) (uint64, error) {
+	v, err := tx.Get(keyProjectKey + strings.ToUpper(key))
+	if errors.Is(err, kv.ErrNotFound) {
+		return 0, errNoProject
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseUint(string(v), 10, 64)
+}
+
+// ProjectIDsTx calls fn with every project's id.
+func ProjectIDsTx(tx *kv.Tx, fn func(id uint64) error) error {
+	return kv.ScanIDs(tx, keyProject, fn)
 }

@@ -105,3 +105,10 @@ func clientKey(client string) string {
 	}
 	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
+
+// Throttle spends one attempt of what from client under the signup limits:
+// for anything a visitor can do without an account that makes one (raising
+// a request anonymously, sharing with a new email).
+func (s *Service) Throttle(what, client string) error {
+	return s.limiter.allow(key{what + ":" + clientKey(client), s.signup})
+}

@@ -211,6 +211,40 @@ func (tx *Tx) Scan(prefix string, fn func(key string, value func() ([]byte, erro
 	return nil
 }
 
+// Iter walks the keys under a prefix one at a time, for merging several
+// lists; it is valid only inside the transaction and must be closed.
+type Iter struct {
+	it     *badger.Iterator
+	prefix []byte
+}
+
+// Iterate opens an iterator over prefix, in key order or, with reverse,
+// from the last key back.
+func (tx *Tx) Iterate(prefix string, reverse bool) *Iter {
+	it := tx.t.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: []byte(prefix), Reverse: reverse})
+	if reverse {
+		it.Seek(append([]byte(prefix), 0xff))
+	} else {
+		it.Rewind()
+	}
+	return &Iter{it: it, prefix: []byte(prefix)}
+}
+
+// Valid reports whether the iterator is on a key.
+func (i *Iter) Valid() bool { return i.it.ValidForPrefix(i.prefix) }
+
+// Next moves to the next key.
+func (i *Iter) Next() { i.it.Next() }
+
+// Key is the current key.
+func (i *Iter) Key() string { return string(i.it.Item().Key()) }
+
+// Value copies the current value.
+func (i *Iter) Value() ([]byte, error) { return i.it.Item().ValueCopy(nil) }
+
+// Close releases the iterator.
+func (i *Iter) Close() { i.it.Close() }
+
 // ScanIDs calls fn with the number that ends each key under prefix: the
 // shape of every relation index ("a/<x>/<id>" → empty).
 func ScanIDs(tx *Tx, prefix string, fn func(id uint64) error) error {

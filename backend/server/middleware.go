@@ -118,13 +118,17 @@ func clearSession(w http.ResponseWriter, r *http.Request) {
 // limitBody caps request bodies; decode reports the overflow as a 413.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.maxBody {
+		limit := s.maxBody
+		if r.URL.Path == "/api/uploads" {
+			limit = s.b.Requests.MaxUpload
+		}
+		if r.ContentLength > limit {
 			// Refuse at once rather than read up to the limit first.
-			fail(w, r, fault.New(fault.TooLarge, fmt.Sprintf("The request body is larger than %d bytes.", s.maxBody), "Send less data."))
+			fail(w, r, fault.New(fault.TooLarge, fmt.Sprintf("The request body is larger than %d bytes.", limit), "Send less data."))
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -169,7 +169,7 @@ async function errorFrom(res: Response): Promise<ApiError> {
   return new ApiError(res.status, fallbackKind, `Portico answered with an unexpected error (HTTP ${res.status}).`);
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
   if (body instanceof Blob) {
@@ -263,7 +263,7 @@ function id(v: RawId | null | undefined): string {
 }
 
 /** One path segment, escaped. */
-function path(part: string | number): string {
+export function path(part: string | number): string {
   return encodeURIComponent(String(part));
 }
 
