@@ -565,7 +565,8 @@ func (e *Engine) applyGroup(ix *index, group []entry) (map[string]bool, error) {
 
 // Sync returns once every outbox entry that existed when it was called has
 // been applied: a pass that started afterwards has ended without failing
-// on any of them.
+// on any of them. It needs the worker (Start, no Hold); otherwise it waits
+// for ctx.
 func (e *Engine) Sync(ctx context.Context) error {
 	want := map[string]bool{}
 	err := e.db.View(ctx, func(tx *kv.Tx) error {

@@ -323,6 +323,9 @@ func TestReplayAfterKill(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A child that hangs instead of marking must not hang the test.
+	watchdog := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() })
+	defer watchdog.Stop()
 	lines := bufio.NewScanner(out)
 	marked := false
 	for lines.Scan() {
