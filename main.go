@@ -49,6 +49,7 @@ const usage = `Portico — a service desk in one binary.
 Usage:
   portico [--data DIR] [--addr HOST:PORT]        open the window and serve the LAN (desktop build)
   portico serve [--data DIR] [--addr HOST:PORT]  serve the portal and console without a window
+  portico dev seed [--data DIR] [--requests N]  fill a new data directory with generated data (benchmarks)
   portico version                                print the version
   portico help                                   print this help
 
@@ -76,6 +77,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string, as
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
 		return 0
+	case "dev":
+		return runDev(args, stdout, stderr, getenv)
 	case "serve", "":
 	default:
 		fmt.Fprintf(stderr, "portico: unknown command %q\n\n", cmd)

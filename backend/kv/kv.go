@@ -49,6 +49,11 @@ type DB struct {
 	// lock and so runs alone, where it cannot conflict. A hot key (a
 	// sequence under eight writers) then cannot starve anyone.
 	gate sync.RWMutex
+
+	// Group commit: see Batch.
+	bmu      sync.Mutex
+	pending  []*batchCall
+	batching bool
 }
 
 // exclusiveAfter is how many conflicts a transaction suffers before it

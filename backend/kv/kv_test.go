@@ -287,3 +287,43 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("Update(cancelled) = %v, ran=%v; want context.Canceled without running", err, ran)
 	}
 }
+
+// Batched changes from many goroutines all land, each exactly once, and a
+// failing change fails alone.
+func TestBatch(t *testing.T) {
+	db := kvtest.Open(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.Batch(ctx, func(tx *kv.Tx) error {
+				if i == 17 {
+					return errors.New("seventeen refuses")
+				}
+				n, err := tx.Next("batch")
+				if err != nil {
+					return err
+				}
+				return tx.Set(fmt.Sprintf("b/%03d", n), []byte{byte(i)})
+			})
+			if (err != nil) != (i == 17) {
+				errs <- fmt.Errorf("change %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	count := 0
+	db.View(ctx, func(tx *kv.Tx) error {
+		return tx.Scan("b/", func(string, func() ([]byte, error)) error { count++; return nil })
+	})
+	if count != 199 {
+		t.Fatalf("%d changes stored, want 199", count)
+	}
+}

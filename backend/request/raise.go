@@ -287,7 +287,11 @@ func (s *Service) Raise(ctx context.Context, who access.Caller, client string, p
 	newAccounts = append(newAccounts, plan.created...)
 
 	var r Request
-	err = s.db.Update(ctx, func(tx *kv.Tx) error {
+	write := s.db.Batch
+	if !s.GroupCommit {
+		write = s.db.Update
+	}
+	err = write(ctx, func(tx *kv.Tx) error {
 		wf, err := workflowTx(tx, portal)
 		if err != nil {
 			return err

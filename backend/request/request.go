@@ -77,12 +77,15 @@ type Service struct {
 	NewAccount func(ctx context.Context, a identity.Account)
 	// MaxUpload caps an attachment's size.
 	MaxUpload int64
+	// GroupCommit writes concurrent raises in shared transactions (kv.Batch):
+	// one fsync for many, and no conflicts on the project's key sequence.
+	GroupCommit bool
 }
 
 // New builds the service.
 func New(db *kv.DB, ft *fulltext.Engine, hc *helpcenter.Service, ids *identity.Service, log zerolog.Logger) *Service {
 	return &Service{db: db, ft: ft, hc: hc, ids: ids, log: log.With().Str("pkg", "request").Logger(),
-		now: func() time.Time { return time.Now().UTC() }, MaxUpload: 10 << 20,
+		now: func() time.Time { return time.Now().UTC() }, MaxUpload: 10 << 20, GroupCommit: true,
 		NewAccount: func(context.Context, identity.Account) {}}
 }
 
