@@ -280,6 +280,8 @@ func start(ctx context.Context, cfg config, log zerolog.Logger, printSetup bool)
 		return nil, fmt.Errorf("cannot open the data directory %s: %w", cfg.dataDir, err)
 	}
 	fail := func(err error) (*instance, error) { b.Close(); return nil, err }
+	// For benchmarks: measure raising without group commit.
+	b.Requests.GroupCommit = cfg.getenv("PORTICO_GROUP_COMMIT") != "0"
 
 	if email := cfg.getenv("PORTICO_ADMIN_EMAIL"); email != "" {
 		pw := cfg.getenv("PORTICO_ADMIN_PASSWORD")

@@ -127,6 +127,9 @@ func (b *Backend) Generate(ctx context.Context, d Dataset, progress func(stage s
 		var rs []request.Generated
 		for i := start; i < min(start+batch, d.Requests); i++ {
 			c := customers[rnd.IntN(len(customers))]
+			if i%100 == 0 { // customer 0 is a heavy user: 1% of everything
+				c = customers[0]
+			}
 			pi := rnd.IntN(len(projects))
 			g := request.Generated{Project: projects[pi], Type: types[pi], Reporter: c,
 				Summary: phrase(rnd, 3+rnd.IntN(5)), Description: phrase(rnd, 20+rnd.IntN(40)),

@@ -61,13 +61,14 @@ type proc struct {
 	base string
 }
 
-func startBin(t *testing.T, dataDir string) (proc, time.Duration) {
+func startBin(t *testing.T, dataDir string, env ...string) (proc, time.Duration) {
 	t.Helper()
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(os.Getenv("PORTICO_BIN"), "serve", "--data", dataDir, "--addr", addr)
 	cmd.Env = append(os.Environ(), "PORTICO_ADMIN_EMAIL=bench@example.org", "PORTICO_ADMIN_PASSWORD=bench password 1", "PORTICO_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, env...)
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -148,6 +149,7 @@ func TestBench(t *testing.T) {
 
 	kvRows := kvTable(t)
 	hc := helpCenterBench(t, "http://"+hln.Addr().String()+"/")
+	hc += requestsBench(t, "http://"+hln.Addr().String()+"/")
 
 	cpu := "unknown"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
