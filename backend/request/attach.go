@@ -68,6 +68,9 @@ func (s *Service) Upload(ctx context.Context, who access.Caller, client, name st
 			return Attachment{}, fault.Unauthorized("Log in to attach files.", "")
 		}
 	}
+	if !who.Anonymous() && !s.raisesSomewhere(ctx, who) {
+		return Attachment{}, fault.Forbid("You cannot raise requests in any portal, so there is nothing to attach files to.", "Ask the team that runs the help center to add you as a customer.")
+	}
 	if int64(len(data)) > s.MaxUpload {
 		return Attachment{}, fault.New(fault.TooLarge, fmt.Sprintf("This file is larger than %d MB.", s.MaxUpload>>20), "Attach a smaller file, or share a link to it.")
 	}
@@ -204,3 +207,25 @@ func (s *Service) DropExpiredUploads(ctx context.Context) (int, error) {
 
 // AttachmentOf is a stored attachment as the API lists it.
 func AttachmentOf(a Attachment) AttachmentView { return attachmentView(a) }
+
+// raisesSomewhere reports whether the caller may raise a request (or comment
+// on one) in at least one portal: who may upload.
+func (s *Service) raisesSomewhere(ctx context.Context, who access.Caller) bool {
+	if access.WorkConsole(who).Allow() {
+		return true
+	}
+	site, err := s.hc.Site(ctx)
+	if err != nil {
+		return false
+	}
+	ps, err := s.hc.Projects(ctx)
+	if err != nil {
+		return false
+	}
+	for _, p := range ps {
+		if !p.Archived && access.PortalAllowed(site, p.Portal(), who) {
+			return true
+		}
+	}
+	return false
+}

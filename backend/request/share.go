@@ -67,8 +67,13 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 			if !a.Active {
 				if staff {
 					problems = append(problems, label+": this account is deactivated.")
-				} else {
-					problems = append(problems, label+": they are not a customer of this portal.")
+					return nil
+				}
+				// Read like an unknown address: refused in the same words,
+				// or (where a new address would get an account) left out
+				// without a word.
+				if d := access.Share(site, p.Portal(), p.Sharing, who, access.ShareTarget{}); !d.Allow() {
+					problems = append(problems, label+": "+d.Reason)
 				}
 				return nil
 			}
@@ -132,9 +137,11 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 		a, err := s.ids.Get(ctx, id)
 		switch fault.KindOf(err) {
 		case "":
-			err = person(a.Name, a, true)
+			// Not the name: ids must not reveal who has them.
+			err = person("Someone you picked", a, true)
 		case fault.NotFound:
-			problems = append(problems, "Someone you picked is not a customer of this portal.")
+			d := access.Share(site, p.Portal(), p.Sharing, who, access.ShareTarget{Exists: true})
+			problems = append(problems, "Someone you picked: "+d.Reason)
 			err = nil
 		}
 		if err != nil {
@@ -364,8 +371,12 @@ func (s *Service) ShareCandidates(ctx context.Context, who access.Caller, ref, q
 		}
 	}
 	err := s.db.View(ctx, func(tx *kv.Tx) error {
-		for o := range who.Orgs {
-			if err := identity.OrgMembersTx(tx, o, func(id uint64) error {
+		own, err := s.shareOrgs(tx, who, sn.req.Project, false)
+		if err != nil {
+			return err
+		}
+		for _, o := range own {
+			if err := identity.OrgMembersTx(tx, o.ID, func(id uint64) error {
 				a, err := identity.GetTx(tx, id)
 				if err == nil {
 					add(a)
