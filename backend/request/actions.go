@@ -2,8 +2,8 @@ package request
 
 import (
 	"context"
-	"time"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"portico/backend/access"

@@ -25,7 +25,7 @@ type Attachment struct {
 	Size     int64     `json:"size"`
 	Type     string    `json:"type"`
 	Request  uint64    `json:"request,omitempty"`
-	Event    int       `json:"event"`  // the comment it came with; -1: the request itself
+	Event    int       `json:"event"` // the comment it came with; -1: the request itself
 	Internal bool      `json:"internal"`
 	Owner    uint64    `json:"owner"`  // who uploaded it (0: an anonymous visitor, by Client)
 	Client   string    `json:"client"` // the anonymous uploader's address

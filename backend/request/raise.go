@@ -55,10 +55,10 @@ type Raised struct {
 
 // RaiseForm is what the portal needs to draw a request type's form.
 type RaiseForm struct {
-	Type     Type      `json:"type"`
-	Share    ShareForm `json:"share"`
-	OnBehalf bool      `json:"onBehalf"`
-	Anonymous bool     `json:"anonymous"`
+	Type      Type      `json:"type"`
+	Share     ShareForm `json:"share"`
+	OnBehalf  bool      `json:"onBehalf"`
+	Anonymous bool      `json:"anonymous"`
 }
 
 // ShareForm says how the caller may share while raising.

@@ -89,7 +89,9 @@ func New(db *kv.DB, ft *fulltext.Engine, hc *helpcenter.Service, ids *identity.S
 		NewAccount: func(context.Context, identity.Account) {}}
 }
 
-func projectTx(tx *kv.Tx, id uint64) (helpcenter.Project, error) { return helpcenter.GetProjectTx(tx, id) }
+func projectTx(tx *kv.Tx, id uint64) (helpcenter.Project, error) {
+	return helpcenter.GetProjectTx(tx, id)
+}
 
 func (s *Service) project(tx *kv.Tx, id uint64) (helpcenter.Project, error) {
 	return helpcenter.GetProjectTx(tx, id)
@@ -160,7 +162,7 @@ func indexKeys(r Request) map[string][]byte {
 	e := entry{Project: r.Project, Type: r.Type, Assignee: r.Assignee, Status: r.Status}
 	v := e.bytes()
 	out := map[string][]byte{
-		keyByProject + u(r.Project) + "/" + c + "/" + up + "/" + id:       v,
+		keyByProject + u(r.Project) + "/" + c + "/" + up + "/" + id:             v,
 		keyByCreated + u(r.Project) + "/" + c + "/" + inv(r.Created) + "/" + id: v,
 	}
 	rep := e

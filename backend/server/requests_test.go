@@ -315,7 +315,10 @@ func TestRequestBadInput(t *testing.T) {
 	if strings.Contains(html, "<script") || strings.Contains(html, "onerror") || strings.Contains(html, "javascript:") {
 		t.Fatalf("hostile Markdown rendered unsafe: %s", html)
 	}
-	for _, x := range []struct{ method, path, body string; want int }{
+	for _, x := range []struct {
+		method, path, body string
+		want               int
+	}{
 		{"POST", "/requests/" + key + "/transitions", `{"transitionId":"nope"}`, 409},
 		{"POST", "/requests/" + key + "/comments", `{"body":"   "}`, 400},
 		{"POST", "/requests/BAD-999/comments", `{"body":"x"}`, 404},
