@@ -3,6 +3,7 @@ package kv
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 type batchCall struct {
@@ -26,7 +27,7 @@ func (db *DB) Batch(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &batchCall{fn: fn, done: make(chan error, 1)}
+	c := &batchCall{fn: safe(fn), done: make(chan error, 1)}
 	db.bmu.Lock()
 	db.pending = append(db.pending, c)
 	if !db.batching {
@@ -74,5 +75,18 @@ func (db *DB) runBatches() {
 		for _, c := range calls {
 			c.done <- db.Update(context.Background(), c.fn)
 		}
+	}
+}
+
+// safe turns a panic in a batched change into that change's error: it runs
+// on the batch goroutine, where no HTTP recovery would catch it.
+func safe(fn func(*Tx) error) func(*Tx) error {
+	return func(tx *Tx) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("kv: batched change panicked: %v", p)
+			}
+		}()
+		return fn(tx)
 	}
 }

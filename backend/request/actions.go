@@ -86,7 +86,13 @@ func (s *Service) move(tx *kv.Tx, r *Request, wf Workflow, st Status, resolution
 	from, _ := wf.status(r.Status)
 	r.Status, r.Category = st.ID, st.Category
 	if st.Category == Done {
-		if resolution == "" {
+		switch {
+		case resolution != "":
+		case from.Category == Done && r.Resolution != "":
+			resolution = r.Resolution // done to done keeps it, as in JSM
+		case len(wf.Resolutions) > 0:
+			resolution = wf.Resolutions[0]
+		default:
 			resolution = "Done"
 		}
 		r.Resolution, r.Resolved = resolution, s.now()
@@ -210,6 +216,24 @@ func (s *Service) ChangeType(ctx context.Context, who access.Caller, ref string,
 			return err
 		}
 		r.Type = t.ID
+		// Keep what the new type has a visible field of the same kind for;
+		// its hidden fields take their presets (an old hidden value must
+		// not surface in a visible field of the new type).
+		fields := map[string]any{}
+		for _, f := range t.Fields {
+			if f.Hidden {
+				if f.Preset != nil {
+					fields[f.ID] = f.Preset
+				}
+				continue
+			}
+			if of, ok := old.field(f.ID); ok && !of.Hidden && of.Kind == f.Kind {
+				if v, ok := r.Fields[f.ID]; ok {
+					fields[f.ID] = v
+				}
+			}
+		}
+		r.Fields = fields
 		_, err = addEvent(tx, r, Event{Kind: "type", Author: who.AccountID, At: s.now(), Public: true, From: old.Name, To: t.Name,
 			Text: "Request type changed to " + t.Name})
 		return err

@@ -60,13 +60,9 @@ func (s *Service) Upload(ctx context.Context, who access.Caller, client, name st
 		return Attachment{}, access.Decision{Outcome: access.Deactivated}.Err()
 	}
 	if who.Anonymous() {
-		site, err := s.hc.Site(ctx)
-		if err != nil {
-			return Attachment{}, err
-		}
-		if !site.AnonymousAllowed() {
-			return Attachment{}, fault.Unauthorized("Log in to attach files.", "")
-		}
+		// Anonymous uploads could only be tied to an address, which a
+		// proxy or a shared network makes everyone's: files need a login.
+		return Attachment{}, fault.Unauthorized("Log in to attach files.", "You can raise the request without them and add them once you have set your password.")
 	}
 	if !who.Anonymous() && !s.raisesSomewhere(ctx, who) {
 		return Attachment{}, fault.Forbid("You cannot raise requests in any portal, so there is nothing to attach files to.", "Ask the team that runs the help center to add you as a customer.")

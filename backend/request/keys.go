@@ -26,9 +26,7 @@ const (
 	keyUpload       = "rq/up/" // rq/up/<%020d expiry unix>/<id> → empty: temporary uploads, oldest first
 	keyByAccount    = "rq/iu/" // rq/iu/<account>/<o|d>/<inv updated>/<id> → entry: reporter or participant
 	keyByOrg        = "rq/io/" // rq/io/<org>/<o|d>/<inv updated>/<id> → entry
-	keyByProject    = "rq/ip/" // rq/ip/<project>/<o|d>/<inv updated>/<id> → entry
-	keyByCreated    = "rq/ic/" // rq/ic/<project>/<o|d>/<inv created>/<id> → entry
-	keyByAssignee   = "rq/ia/" // rq/ia/<account>/<o|d>/<inv updated>/<id> → entry
+	keyQueue        = "rq/q/"  // rq/q/<project>/<queue>/<u|c>/<inv updated|created>/<id> → entry: one list per agent queue and order
 	keyCount        = "rq/n/"  // rq/n/<project>/<queue> or rq/n/<project>/mine/<account> → count
 	seqRequest      = "request"
 	seqType         = "request-type"

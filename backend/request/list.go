@@ -20,7 +20,7 @@ type Page struct {
 	Limit      int   `json:"limit"`
 	IsLastPage bool  `json:"isLastPage"`
 	Total      *int  `json:"total,omitempty"`
-	Orgs       []Ref `json:"organizations,omitempty"`
+	Orgs       []Ref `json:"organizations,omitzero"` // customer lists only
 }
 
 // ListQuery filters the customer's "Requests" list.
@@ -35,14 +35,23 @@ type ListQuery struct {
 	Limit     int
 }
 
-func pageBounds(start, limit, def int) (int, int) {
+// maxStart bounds how deep a page may start: each page skips what lies
+// before it, and text search (Bleve) cannot page further anyway.
+const maxStart = 10_000
+
+var errTooDeep = fault.InvalidFields(map[string]string{"start": "Pages can start at most 10,000 rows in: narrow the list with filters or a search instead."})
+
+func pageBounds(start, limit, def int) (int, int, error) {
 	if start < 0 {
 		start = 0
+	}
+	if start > maxStart {
+		return 0, 0, errTooDeep
 	}
 	if limit <= 0 {
 		limit = def
 	}
-	return start, min(limit, 100)
+	return start, min(limit, 100), nil
 }
 
 func cats(status string) ([]string, error) {
@@ -162,7 +171,10 @@ func (s *Service) List(ctx context.Context, who access.Caller, q ListQuery) (Pag
 	if !who.Active {
 		return Page{}, access.Decision{Outcome: access.Deactivated}.Err()
 	}
-	start, limit := pageBounds(q.Start, q.Limit, 20)
+	start, limit, err := pageBounds(q.Start, q.Limit, 20)
+	if err != nil {
+		return Page{}, err
+	}
 	cs, err := cats(q.Status)
 	if err != nil {
 		return Page{}, err
@@ -305,33 +317,20 @@ type QueueQuery struct {
 
 var keyRefRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{1,9}-[0-9]+$`)
 
-// queueMatch reports whether an index entry belongs in a queue.
-func queueMatch(queue string, e entry, me uint64) bool {
-	switch queue {
-	case "unassigned":
-		return e.Assignee == 0
-	case "mine":
-		return e.Assignee == me
-	case "waiting":
-		return e.Status == WaitingStatus
-	}
-	return true
-}
-
 // QueueRequests lists a queue of a project for its staff.
 func (s *Service) QueueRequests(ctx context.Context, who access.Caller, project uint64, q QueueQuery) (Page, error) {
 	if err := access.WorkProject(who, project).Err(); err != nil {
 		return Page{}, err
 	}
-	start, limit := pageBounds(q.Start, q.Limit, 50)
+	start, limit, err := pageBounds(q.Start, q.Limit, 50)
+	if err != nil {
+		return Page{}, err
+	}
 	if q.Queue == "" {
 		q.Queue = "open"
 	}
-	c := "o"
 	switch q.Queue {
-	case "open", "unassigned", "mine", "waiting":
-	case "resolved":
-		c = "d"
+	case "open", "unassigned", "mine", "waiting", "resolved":
 	default:
 		return Page{}, fault.InvalidFields(map[string]string{"queue": "Use open, unassigned, mine, waiting or resolved."})
 	}
@@ -352,7 +351,7 @@ func (s *Service) QueueRequests(ctx context.Context, who access.Caller, project 
 	if text != "" && !keyRefRE.MatchString(text) {
 		return s.searchQueue(ctx, who, project, q, start, limit, page)
 	}
-	err := s.db.View(ctx, func(tx *kv.Tx) error {
+	err = s.db.View(ctx, func(tx *kv.Tx) error {
 		if _, err := s.project(tx, project); err != nil {
 			return err
 		}
@@ -364,8 +363,12 @@ func (s *Service) QueueRequests(ctx context.Context, who access.Caller, project 
 		t := int(total)
 		page.Total = &t
 		if text != "" { // a key: that request, if it is in this project and queue
+			queue := q.Queue
+			if queue == "mine" {
+				queue = "mine/" + u(who.AccountID)
+			}
 			r, err := resolveTx(tx, text)
-			if err != nil || r.Project != project {
+			if err != nil || r.Project != project || !contains(queuesOf(r), queue) {
 				zero := 0
 				page.Total = &zero
 				return nil
@@ -376,18 +379,17 @@ func (s *Service) QueueRequests(ctx context.Context, who access.Caller, project 
 			page.Total = &one
 			return err
 		}
-		prefix := keyByProject + u(project) + "/" + c + "/"
+		queue := q.Queue
+		if queue == "mine" {
+			queue = "mine/" + u(who.AccountID)
+		}
+		order := "u/"
 		if byCreated {
-			prefix = keyByCreated + u(project) + "/" + c + "/"
+			order = "c/"
 		}
-		if q.Queue == "mine" && !byCreated {
-			prefix = keyByAssignee + u(who.AccountID) + "/" + c + "/"
-		}
+		prefix := keyQueue + u(project) + "/" + queue + "/" + order
 		skipped := 0
 		return merge(tx, []string{prefix}, reverse, func(id uint64, e entry, _ string) (bool, error) {
-			if e.Project != project || !queueMatch(q.Queue, e, who.AccountID) {
-				return true, nil
-			}
 			if skipped < start {
 				skipped++
 				return true, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -251,7 +252,9 @@ func (s *Service) Raise(ctx context.Context, who access.Caller, client string, p
 		if !a.Active {
 			return Raised{Message: AnonymousMessage}, nil
 		}
-		if !existed {
+		if !existed || a.PasswordHash == "" {
+			// Also an account made by an earlier attempt that failed: the
+			// visitor still needs the link.
 			newAccounts = append(newAccounts, a)
 		}
 		if reporter, err = s.hc.Facts(ctx, &a); err != nil {
@@ -271,7 +274,7 @@ func (s *Service) Raise(ctx context.Context, who access.Caller, client string, p
 		if !a.Active {
 			return Raised{}, fault.InvalidFields(map[string]string{"onBehalfOf": "This account is deactivated."})
 		}
-		if !existed {
+		if !existed || a.PasswordHash == "" {
 			newAccounts = append(newAccounts, a)
 		}
 		if reporter, err = s.hc.Facts(ctx, &a); err != nil {
@@ -286,6 +289,26 @@ func (s *Service) Raise(ctx context.Context, who access.Caller, client string, p
 	}
 	newAccounts = append(newAccounts, plan.created...)
 
+	summary, _ := vals["summary"].(string)
+	description, _ := vals["description"].(string)
+	delete(vals, "summary")
+	delete(vals, "description")
+	if in.Organization != 0 {
+		var ok bool
+		err := s.db.View(ctx, func(tx *kv.Tx) (err error) {
+			ok, err = helpcenter.OrgAttachedTx(tx, portal, uint64(in.Organization))
+			return err
+		})
+		if err != nil {
+			return Raised{}, err
+		}
+		if !ok || !staff && !reporter.Orgs[uint64(in.Organization)] {
+			return Raised{}, fault.InvalidFields(map[string]string{"organizationId": "Choose one of your organizations on this portal."})
+		}
+	}
+
+	// The write may run more than once (a conflict, or a batch that failed
+	// for someone else): it builds everything afresh from what is above.
 	var r Request
 	write := s.db.Batch
 	if !s.GroupCommit {
@@ -297,15 +320,6 @@ func (s *Service) Raise(ctx context.Context, who access.Caller, client string, p
 			return err
 		}
 		st, _ := wf.status(wf.Initial)
-		if in.Organization != 0 {
-			ok, err := helpcenter.OrgAttachedTx(tx, portal, uint64(in.Organization))
-			if err != nil {
-				return err
-			}
-			if !ok || !staff && !reporter.Orgs[uint64(in.Organization)] {
-				return fault.InvalidFields(map[string]string{"organizationId": "Choose one of your organizations on this portal."})
-			}
-		}
 		num, err := tx.Next(seqProjectKey(portal))
 		if err != nil {
 			return err
@@ -316,15 +330,8 @@ func (s *Service) Raise(ctx context.Context, who access.Caller, client string, p
 		}
 		now := s.now()
 		r = Request{ID: id, Project: portal, Number: num, Type: t.ID, Reporter: reporter.AccountID,
-			Status: st.ID, Category: st.Category, Created: now, Updated: now, Fields: vals}
-		if v, ok := vals["summary"].(string); ok {
-			r.Summary = v
-		}
-		if v, ok := vals["description"].(string); ok {
-			r.Description = v
-		}
-		delete(vals, "summary")
-		delete(vals, "description")
+			Status: st.ID, Category: st.Category, Created: now, Updated: now, Fields: maps.Clone(vals),
+			Summary: summary, Description: description}
 		if in.Organization != 0 {
 			r.Orgs = []uint64{uint64(in.Organization)}
 		}

@@ -161,9 +161,11 @@ func indexKeys(r Request) map[string][]byte {
 	c, up, id := cat(r), inv(r.Updated), u(r.ID)
 	e := entry{Project: r.Project, Type: r.Type, Assignee: r.Assignee, Status: r.Status}
 	v := e.bytes()
-	out := map[string][]byte{
-		keyByProject + u(r.Project) + "/" + c + "/" + up + "/" + id:             v,
-		keyByCreated + u(r.Project) + "/" + c + "/" + inv(r.Created) + "/" + id: v,
+	out := map[string][]byte{}
+	for _, q := range queuesOf(r) {
+		p := keyQueue + u(r.Project) + "/" + q + "/"
+		out[p+"u/"+up+"/"+id] = v
+		out[p+"c/"+inv(r.Created)+"/"+id] = v
 	}
 	rep := e
 	rep.Reporter = true
@@ -176,30 +178,36 @@ func indexKeys(r Request) map[string][]byte {
 	for _, o := range r.Orgs {
 		out[keyByOrg+u(o)+"/"+c+"/"+up+"/"+id] = v
 	}
-	if r.Assignee != 0 {
-		out[keyByAssignee+u(r.Assignee)+"/"+c+"/"+up+"/"+id] = v
+	return out
+}
+
+// queuesOf names the agent queues a request is in; "mine/<account>" is
+// its assignee's.
+func queuesOf(r Request) []string {
+	if r.done() {
+		return []string{"resolved"}
+	}
+	out := []string{"open"}
+	if r.Assignee == 0 {
+		out = append(out, "unassigned")
+	} else {
+		out = append(out, "mine/"+u(r.Assignee))
+	}
+	if r.Status == WaitingStatus {
+		out = append(out, "waiting")
 	}
 	return out
 }
 
-// counters are the queue counts a request adds one to.
+// counters are the queue counts a request adds one to, and its status's.
 func counters(r Request) []string {
 	if r.ID == 0 {
 		return nil
 	}
 	p := keyCount + u(r.Project) + "/"
 	out := []string{p + "status/" + r.Status}
-	if r.done() {
-		return append(out, p+"resolved")
-	}
-	out = append(out, p+"open")
-	if r.Assignee == 0 {
-		out = append(out, p+"unassigned")
-	} else {
-		out = append(out, p+"mine/"+u(r.Assignee))
-	}
-	if r.Status == WaitingStatus {
-		out = append(out, p+"waiting")
+	for _, q := range queuesOf(r) {
+		out = append(out, p+q)
 	}
 	return out
 }

@@ -23,7 +23,7 @@ import (
 // IndexName is the requests' text index.
 const IndexName = "requests"
 
-const indexVersion = 1
+const indexVersion = 2
 
 func identityOrg(tx *kv.Tx, id uint64) (string, error) {
 	o, err := identity.GetOrgTx(tx, id)
@@ -76,9 +76,15 @@ func loadDoc(tx *kv.Tx, id uint64) (any, error) {
 	}
 	var public, internal strings.Builder
 	public.WriteString(r.Summary + "\n" + r.Description + "\n")
-	for _, v := range r.Fields {
+	t, _ := getType(tx, r.Type)
+	for k, v := range r.Fields {
 		if s, ok := v.(string); ok {
-			public.WriteString(s + "\n")
+			// Hidden fields are the team's: searchable by staff only.
+			if f, ok := t.field(k); ok && !f.Hidden {
+				public.WriteString(s + "\n")
+			} else {
+				internal.WriteString(s + "\n")
+			}
 		}
 	}
 	err = kv.Scan(tx, keyEvent+u(r.ID)+"/", func(_ string, e Event) error {
@@ -212,7 +218,7 @@ func (s *Service) searchList(ctx context.Context, who access.Caller, site access
 	if q.Type != 0 {
 		b.AddMust(term("type", u(q.Type)))
 	}
-	ids, err := s.hits(ctx, b, start, limit+1, "-_score", "-updated")
+	ids, err := s.hits(ctx, b, start, limit+1, "-updated")
 	if err != nil {
 		return page, err
 	}

@@ -61,8 +61,15 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 	}
 	staff := access.WorkProject(who, p.ID).Allow()
 	var problems []string
-	person := func(label string, a identity.Account, exists bool) error {
+	// byID: picked from a list by account id. Outside "search" mode a
+	// customer may pick only people of their own organizations by id (the
+	// rest by exact email), or ids would enumerate the project's customers.
+	person := func(label string, a identity.Account, exists, byID bool) error {
 		t := access.ShareTarget{Exists: exists}
+		mode := p.Sharing
+		if byID && mode == access.ShareEmail {
+			mode = access.ShareOrganization
+		}
 		if exists {
 			if !a.Active {
 				if staff {
@@ -72,7 +79,7 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 				// Read like an unknown address: refused in the same words,
 				// or (where a new address would get an account) left out
 				// without a word.
-				if d := access.Share(site, p.Portal(), p.Sharing, who, access.ShareTarget{}); !d.Allow() {
+				if d := access.Share(site, p.Portal(), mode, who, access.ShareTarget{}); !d.Allow() {
 					problems = append(problems, label+": "+d.Reason)
 				}
 				return nil
@@ -84,7 +91,7 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 			t.SameOrg = intersects(who.Orgs, f.Orgs)
 			t.SeesPortal = access.PortalAllowed(site, p.Portal(), f)
 		}
-		d := access.Share(site, p.Portal(), p.Sharing, who, t)
+		d := access.Share(site, p.Portal(), mode, who, t)
 		if !d.Allow() {
 			problems = append(problems, label+": "+d.Reason)
 			return nil
@@ -100,7 +107,7 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 				return err
 			}
 			a = na
-			if !existed {
+			if !existed || na.PasswordHash == "" {
 				plan.created = append(plan.created, na)
 			}
 			t.SeesPortal = access.PortalAllowed(site, p.Portal(), access.Caller{AccountID: a.ID, Role: access.Customer, Active: true})
@@ -125,9 +132,9 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 		a, err := s.ids.Find(ctx, e)
 		switch fault.KindOf(err) {
 		case "":
-			err = person(e, a, true)
+			err = person(e, a, true, false)
 		case fault.NotFound:
-			err = person(e, identity.Account{}, false)
+			err = person(e, identity.Account{}, false, false)
 		}
 		if err != nil {
 			return plan, err
@@ -138,7 +145,7 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 		switch fault.KindOf(err) {
 		case "":
 			// Not the name: ids must not reveal who has them.
-			err = person("Someone you picked", a, true)
+			err = person("Someone you picked", a, true, true)
 		case fault.NotFound:
 			d := access.Share(site, p.Portal(), p.Sharing, who, access.ShareTarget{Exists: true})
 			problems = append(problems, "Someone you picked: "+d.Reason)
@@ -154,14 +161,18 @@ func (s *Service) planShare(ctx context.Context, who access.Caller, client strin
 			if err != nil {
 				return err
 			}
-			org, oerr := identity.GetOrgTx(tx, o)
-			if !ok || oerr != nil {
-				problems = append(problems, "An organization you picked is not one of this portal's.")
+			if _, err := identity.GetOrgTx(tx, o); !ok || err != nil {
+				msg := "An organization you picked is not one of this portal's."
+				if d := access.Share(site, p.Portal(), p.Sharing, who, access.ShareTarget{Org: o}); !staff && !d.Allow() {
+					msg = "An organization you picked: " + d.Reason // as for one attached
+				}
+				problems = append(problems, msg)
 				continue
 			}
 			d := access.Share(site, p.Portal(), p.Sharing, who, access.ShareTarget{Org: o, SameOrg: who.Orgs[o]})
 			if !d.Allow() {
-				problems = append(problems, org.Name+": "+d.Reason)
+				// Not the name: ids must not reveal the project's organizations.
+				problems = append(problems, "An organization you picked: "+d.Reason)
 				continue
 			}
 			if !contains(plan.orgs, o) {
@@ -361,8 +372,16 @@ func (s *Service) ShareCandidates(ctx context.Context, who access.Caller, ref, q
 	for _, p := range sn.req.Participants {
 		seenIDs[p] = true
 	}
+	// Customers match names, and an email only in full: a partial match
+	// would spell out addresses they may not see.
 	match := func(a identity.Account) bool {
-		return q == "" || strings.Contains(strings.ToLower(a.Name), q) || strings.Contains(strings.ToLower(a.Email), q)
+		if q == "" || strings.Contains(strings.ToLower(a.Name), q) {
+			return true
+		}
+		if staff {
+			return strings.Contains(strings.ToLower(a.Email), q)
+		}
+		return strings.EqualFold(a.Email, q)
 	}
 	add := func(a identity.Account) {
 		if !seenIDs[a.ID] && a.Active && match(a) && len(people) < 20 {

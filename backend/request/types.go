@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -212,7 +213,8 @@ func (in TypeInput) apply(tx *kv.Tx, t *Type) error {
 		t.Audience = a
 	}
 	if in.Fields != nil {
-		t.Fields = *in.Fields
+		// A copy: checking normalises fields in place, and this may run again.
+		t.Fields = append([]Field(nil), (*in.Fields)...)
 	}
 	if t.Fields == nil {
 		t.Fields = defaultFields()
@@ -278,8 +280,8 @@ func checkFields(fs []Field, bad map[string]string) {
 			f.Options = nil
 		}
 		if f.Hidden {
-			if f.Kind == KindAttachment {
-				bad[key+".hidden"] = "An attachment field cannot be hidden."
+			if f.Kind == KindAttachment || f.Kind == KindDescription {
+				bad[key+".hidden"] = "Only custom fields can be hidden; the description and attachments are always the customer's."
 				continue
 			}
 			v, msg := f.value(f.Preset)
@@ -385,20 +387,25 @@ func (f Field) value(raw any) (any, string) {
 		}
 		return s, ""
 	case KindNumber:
+		var n float64
 		switch v := raw.(type) {
 		case float64:
-			return v, ""
+			n = v
 		case string:
 			if strings.TrimSpace(v) == "" {
 				return nil, ""
 			}
-			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
+			var err error
+			if n, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
 				return nil, "Enter a number."
 			}
-			return n, ""
+		default:
+			return nil, "Enter a number."
 		}
-		return nil, "Enter a number."
+		if math.IsNaN(n) || math.IsInf(n, 0) {
+			return nil, "Enter a number."
+		}
+		return n, ""
 	case KindCheckbox:
 		b, ok := raw.(bool)
 		if !ok {

@@ -268,19 +268,30 @@ func (s *Service) SetWorkflow(ctx context.Context, who access.Caller, project ui
 		if err != nil {
 			return err
 		}
+		recategorised := map[string]bool{}
 		for _, st := range old.Statuses {
-			if !contains(statusIDs(w), st.ID) {
-				n, err := s.countStatus(tx, project, st.ID)
-				if err != nil {
-					return err
-				}
-				if n > 0 {
-					inUse[st.ID] = true
-				}
+			nst, kept := w.status(st.ID)
+			if kept && nst.Category == st.Category {
+				continue
+			}
+			n, err := s.countStatus(tx, project, st.ID)
+			if err != nil {
+				return err
+			}
+			if n > 0 && !kept {
+				inUse[st.ID] = true
+			}
+			if n > 0 && kept {
+				recategorised[st.ID] = true
 			}
 		}
 		if err := w.check(inUse); err != nil {
 			return err
+		}
+		// Lists and counts follow a status's category: changing it under
+		// requests would leave them in the wrong lists.
+		for id := range recategorised {
+			return fault.InvalidFields(map[string]string{"statuses": "Requests are in the status " + id + ": its category cannot change while they are. Move them first, or add a new status."})
 		}
 		return kv.Put(tx, keyWorkflow+u(project), w)
 	})
