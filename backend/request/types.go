@@ -95,6 +95,18 @@ type Audience struct {
 	Domains []string `json:"domains"`
 }
 
+// MarshalJSON writes empty lists, not null.
+func (a Audience) MarshalJSON() ([]byte, error) {
+	type plain Audience
+	if a.Domains == nil {
+		a.Domains = []string{}
+	}
+	if a.Orgs == nil {
+		a.Orgs = IDs{}
+	}
+	return json.Marshal(plain(a))
+}
+
 func (a Audience) access() access.Audience {
 	return access.Audience{Orgs: a.Orgs, Domains: a.Domains}
 }

@@ -44,6 +44,11 @@ export function go(...parts: (string | number)[]): void {
   location.hash = href(...parts);
 }
 
+/** Like go, but in place of the current history entry (a redirect). */
+export function replace(...parts: (string | number)[]): void {
+  location.replace(href(...parts));
+}
+
 export const shared = $state({
   /** Emails waiting in the outbox; null when unknown or not an admin. */
   outboxCount: null as number | null,
@@ -83,6 +88,28 @@ export function formatTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "5 minutes ago", "yesterday", in the viewer's language; formatTime's answer for older dates. */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((t - now) / 1000);
+  const abs = Math.abs(s);
+  if (abs < 45) return 'just now';
+  if (abs < 45 * 60) return relative.format(Math.round(s / 60), 'minute');
+  if (abs < 22 * 3600) return relative.format(Math.round(s / 3600), 'hour');
+  if (abs < 6 * 86400) return relative.format(Math.round(s / 86400), 'day');
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' }).format(new Date(t));
+}
+
+/** A file's size for people: "820 bytes", "14 KB", "2.3 MB". */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /** The window's title for a console page. */

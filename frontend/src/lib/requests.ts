@@ -69,6 +69,7 @@ export interface RequestType {
 
 export interface Group {
   id: string;
+  projectId?: string;
   name: string;
   order?: number;
 }
@@ -267,7 +268,8 @@ export function removeParticipant(idOrKey: string, accountId: string): Promise<R
   return call('DELETE', `/api/requests/${path(idOrKey)}/participants/${path(accountId)}`);
 }
 
-export function removeOrganization(idOrKey: string, orgId: string): Promise<Request> {
+/** Undefined when the caller saw the request only through that organization. */
+export function removeOrganization(idOrKey: string, orgId: string): Promise<Request | undefined> {
   return call('DELETE', `/api/requests/${path(idOrKey)}/organizations/${path(orgId)}`);
 }
 
