@@ -162,13 +162,14 @@ type TransitionView struct {
 
 // Actions say what the caller may do, so screens show only those controls.
 type Actions struct {
-	Comment           bool `json:"comment"`
-	InternalComment   bool `json:"internalComment"`
-	Share             bool `json:"share"`
-	RemoveParticipant bool `json:"removeParticipant"`
-	Transition        bool `json:"transition"`
-	Assign            bool `json:"assign"`
-	ChangeType        bool `json:"changeType"`
+	Comment            bool `json:"comment"`
+	InternalComment    bool `json:"internalComment"`
+	Share              bool `json:"share"`
+	RemoveParticipant  bool `json:"removeParticipant"`
+	RemoveOrganization bool `json:"removeOrganization"`
+	Transition         bool `json:"transition"`
+	Assign             bool `json:"assign"`
+	ChangeType         bool `json:"changeType"`
 }
 
 // View is one request as the caller may see it.
@@ -266,9 +267,11 @@ func (s *Service) Get(ctx context.Context, who access.Caller, ref string) (View,
 			}
 			v.Transitions = append(v.Transitions, tv)
 		}
-		v.Actions = Actions{Comment: true, Share: true, Transition: len(v.Transitions) > 0,
-			RemoveParticipant: access.RemoveOrg(who, r.facts()),
-			InternalComment:   staff, Assign: staff, ChangeType: staff}
+		v.Actions = Actions{Comment: true, Transition: len(v.Transitions) > 0,
+			Share:              staff || p.Sharing != access.ShareOrganization || len(who.Orgs) > 0,
+			RemoveParticipant:  access.RemoveParticipant(who, r.facts(), 0),
+			RemoveOrganization: access.RemoveOrg(who, r.facts()),
+			InternalComment:    staff, Assign: staff, ChangeType: staff}
 		if staff {
 			v.Resolutions = wf.Resolutions
 		}

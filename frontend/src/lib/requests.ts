@@ -143,8 +143,12 @@ export interface Transition {
 export interface Actions {
   comment: boolean;
   internalComment: boolean;
+  /** Someone or some organization could be added under the sharing setting. */
   share: boolean;
+  /** Others can be removed (anyone may remove themself). */
   removeParticipant: boolean;
+  /** Organizations can be taken off the request. */
+  removeOrganization: boolean;
   transition: boolean;
   assign: boolean;
   changeType: boolean;
@@ -214,6 +218,8 @@ export interface RaiseInput {
   onBehalfOf?: string;
   /** Anonymous visitors only. */
   email?: string;
+  /** Anonymous visitors only: the name for the account made for them. */
+  name?: string;
 }
 
 /** A logged-in caller gets the request; an anonymous one only a message. */
