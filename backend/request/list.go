@@ -144,6 +144,26 @@ func (pc *pageCtx) project(id uint64) (helpcenter.Project, bool) {
 	return p, true
 }
 
+// take counts one more matching request towards page: skipped until the
+// page's start, then a row, until the page is full (and not the last).
+func (pc *pageCtx) take(page *Page, id uint64, skipped *int) (bool, error) {
+	if *skipped < page.Start {
+		*skipped++
+		return true, nil
+	}
+	if len(page.Values) == page.Limit {
+		page.IsLastPage = false
+		return false, nil
+	}
+	r, err := getRequest(pc.tx, id)
+	if err != nil {
+		return false, err
+	}
+	rw, err := pc.row(r)
+	page.Values = append(page.Values, rw)
+	return err == nil, err
+}
+
 func (pc *pageCtx) row(r Request) (Row, error) {
 	p, _ := pc.project(r.Project)
 	wf, ok := pc.wfs[r.Project]
@@ -233,21 +253,7 @@ func (s *Service) List(ctx context.Context, who access.Caller, q ListQuery) (Pag
 			if !ok || !access.PortalAllowed(site, p.Portal(), who) {
 				return true, nil
 			}
-			if skipped < start {
-				skipped++
-				return true, nil
-			}
-			if len(page.Values) == limit {
-				page.IsLastPage = false
-				return false, nil
-			}
-			r, err := getRequest(tx, id)
-			if err != nil {
-				return false, err
-			}
-			rw, err := pc.row(r)
-			page.Values = append(page.Values, rw)
-			return err == nil, err
+			return pc.take(&page, id, &skipped)
 		})
 	})
 	return page, err
@@ -389,22 +395,8 @@ func (s *Service) QueueRequests(ctx context.Context, who access.Caller, project 
 		}
 		prefix := keyQueue + u(project) + "/" + queue + "/" + order
 		skipped := 0
-		return merge(tx, []string{prefix}, reverse, func(id uint64, e entry, _ string) (bool, error) {
-			if skipped < start {
-				skipped++
-				return true, nil
-			}
-			if len(page.Values) == limit {
-				page.IsLastPage = false
-				return false, nil
-			}
-			r, err := getRequest(tx, id)
-			if err != nil {
-				return false, err
-			}
-			rw, err := pc.row(r)
-			page.Values = append(page.Values, rw)
-			return err == nil, err
+		return merge(tx, []string{prefix}, reverse, func(id uint64, _ entry, _ string) (bool, error) {
+			return pc.take(&page, id, &skipped)
 		})
 	})
 	return page, err

@@ -16,6 +16,7 @@ import (
 	"portico/backend/access"
 	"portico/backend/fault"
 	"portico/backend/fulltext"
+	"portico/backend/helpcenter"
 	"portico/backend/identity"
 	"portico/backend/kv"
 )
@@ -228,26 +229,11 @@ func (s *Service) searchList(ctx context.Context, who access.Caller, site access
 	err = s.db.View(ctx, func(tx *kv.Tx) error {
 		page.Orgs = orgRefs(tx, who)
 		pc := newPageCtx(tx, false, who.AccountID)
-		for _, id := range ids {
-			r, err := getRequest(tx, id)
-			if fault.KindOf(err) == fault.NotFound {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			p, ok := pc.project(r.Project)
-			inv := access.Involved(who, r.facts())
-			if !ok || !access.SeeRequest(site, p.Portal(), who, r.facts()).Allow() || inv.Staff() && !involvedDirectly(who, r) {
-				continue
-			}
-			rw, err := pc.row(r)
-			if err != nil {
-				return err
-			}
-			page.Values = append(page.Values, rw)
-		}
-		return nil
+		var err error
+		page.Values, err = pc.hitRows(ids, func(r Request, p helpcenter.Project, _ *Row) bool {
+			return access.SeeRequest(site, p.Portal(), who, r.facts()).Allow() && involvedDirectly(who, r)
+		})
+		return err
 	})
 	return page, err
 }
@@ -290,21 +276,9 @@ func (s *Service) searchQueue(ctx context.Context, who access.Caller, project ui
 	}
 	err = s.db.View(ctx, func(tx *kv.Tx) error {
 		pc := newPageCtx(tx, true, who.AccountID)
-		for _, id := range ids {
-			r, err := getRequest(tx, id)
-			if fault.KindOf(err) == fault.NotFound || err == nil && r.Project != project {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			rw, err := pc.row(r)
-			if err != nil {
-				return err
-			}
-			page.Values = append(page.Values, rw)
-		}
-		return nil
+		var err error
+		page.Values, err = pc.hitRows(ids, func(r Request, _ helpcenter.Project, _ *Row) bool { return r.Project == project })
+		return err
 	})
 	return page, err
 }
@@ -345,27 +319,40 @@ func (s *Service) Similar(ctx context.Context, who access.Caller, portal uint64,
 	out := []Row{}
 	err = s.db.View(ctx, func(tx *kv.Tx) error {
 		pc := newPageCtx(tx, false, who.AccountID)
-		for _, id := range ids {
-			r, err := getRequest(tx, id)
-			if fault.KindOf(err) == fault.NotFound {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			p, ok := pc.project(r.Project)
-			if !ok || !access.SeeRequest(site, p.Portal(), who, r.facts()).Allow() || !involvedDirectly(who, r) {
-				continue
-			}
-			rw, err := pc.row(r)
-			if err != nil {
-				return err
-			}
+		var err error
+		out, err = pc.hitRows(ids, func(r Request, p helpcenter.Project, rw *Row) bool {
 			involved := r.Reporter == who.AccountID || contains(r.Participants, who.AccountID)
 			rw.Involved = &involved
-			out = append(out, rw)
-		}
-		return nil
+			return access.SeeRequest(site, p.Portal(), who, r.facts()).Allow() && involvedDirectly(who, r)
+		})
+		return err
 	})
 	return out, err
+}
+
+// hitRows draws the rows of search hits that keep accepts (it may also
+// dress the row), in hit order; hits whose request is gone are skipped.
+func (pc *pageCtx) hitRows(ids []uint64, keep func(Request, helpcenter.Project, *Row) bool) ([]Row, error) {
+	out := []Row{}
+	for _, id := range ids {
+		r, err := getRequest(pc.tx, id)
+		if fault.KindOf(err) == fault.NotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		p, ok := pc.project(r.Project)
+		if !ok {
+			continue
+		}
+		rw, err := pc.row(r)
+		if err != nil {
+			return nil, err
+		}
+		if keep(r, p, &rw) {
+			out = append(out, rw)
+		}
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 // Requests: the portal's and the console's, one domain call each.
 
 func (s *Server) requestRoutes(api *http.ServeMux) {
+	rq := s.b.Requests
 	api.HandleFunc("GET /api/portals/{id}/request-types", s.handle(200, s.getPortalTypes))
 	api.HandleFunc("GET /api/portals/{id}/request-types/{type}", s.handle(200, s.getRaiseForm))
 	api.HandleFunc("POST /api/portals/{id}/requests", s.postRequest)
@@ -24,32 +26,96 @@ func (s *Server) requestRoutes(api *http.ServeMux) {
 	api.HandleFunc("GET /api/attachments/{id}", s.getAttachment)
 
 	api.HandleFunc("GET /api/requests", s.handle(200, s.getRequests))
-	api.HandleFunc("GET /api/requests/{ref}", s.handle(200, s.getRequest))
+	api.HandleFunc("GET /api/requests/{ref}", s.handle(200, onRef(rq.Get)))
 	api.HandleFunc("PATCH /api/requests/{ref}", s.handle(200, s.patchRequest))
-	api.HandleFunc("POST /api/requests/{ref}/comments", s.handle(201, s.postComment))
-	api.HandleFunc("POST /api/requests/{ref}/transitions", s.handle(200, s.postTransition))
-	api.HandleFunc("POST /api/requests/{ref}/participants", s.handle(200, s.postParticipants))
+	api.HandleFunc("POST /api/requests/{ref}/comments", s.handle(201, onRefWith(rq.Comment)))
+	api.HandleFunc("POST /api/requests/{ref}/transitions", s.handle(200, onRefBody(rq.Transition)))
+	api.HandleFunc("POST /api/requests/{ref}/participants", s.handle(200, onRefWith(rq.Share)))
 	api.HandleFunc("DELETE /api/requests/{ref}/participants/{account}", s.handle(200, s.deleteParticipant))
 	api.HandleFunc("DELETE /api/requests/{ref}/organizations/{org}", s.handle(200, s.deleteRequestOrg))
 	api.HandleFunc("GET /api/requests/{ref}/share-candidates", s.handle(200, s.getShareCandidates))
-	api.HandleFunc("POST /api/requests/{ref}/join", s.handle(200, s.postJoin))
+	api.HandleFunc("POST /api/requests/{ref}/join", s.handle(200, onRef(rq.Join)))
 	api.HandleFunc("PUT /api/requests/{ref}/notifications", s.handle(200, s.putNotifications))
 	api.HandleFunc("POST /api/requests/{ref}/assign", s.handle(200, s.postAssign))
 
 	api.HandleFunc("GET /api/projects/{id}/queues", s.handle(200, s.getQueues))
 	api.HandleFunc("GET /api/projects/{id}/requests", s.handle(200, s.getQueue))
 	api.HandleFunc("GET /api/projects/{id}/agents", s.handle(200, s.getAgents))
-	api.HandleFunc("GET /api/projects/{id}/request-types", s.handle(200, s.getProjectTypes))
-	api.HandleFunc("POST /api/projects/{id}/request-types", s.handle(201, s.postType))
-	api.HandleFunc("PATCH /api/request-types/{id}", s.handle(200, s.patchType))
-	api.HandleFunc("DELETE /api/request-types/{id}", s.handle(204, s.deleteType))
-	api.HandleFunc("POST /api/projects/{id}/groups", s.handle(201, s.postGroup))
-	api.HandleFunc("PATCH /api/groups/{id}", s.handle(200, s.patchGroup))
-	api.HandleFunc("DELETE /api/groups/{id}", s.handle(204, s.deleteGroup))
-	api.HandleFunc("GET /api/projects/{id}/workflow", s.handle(200, s.getWorkflow))
-	api.HandleFunc("PUT /api/projects/{id}/workflow", s.handle(200, s.putWorkflow))
+	api.HandleFunc("GET /api/projects/{id}/request-types", s.handle(200, onID(rq.ProjectTypes)))
+	api.HandleFunc("POST /api/projects/{id}/request-types", s.handle(201, onIDWith(rq.CreateType)))
+	api.HandleFunc("PATCH /api/request-types/{id}", s.handle(200, onIDWith(rq.UpdateType)))
+	api.HandleFunc("DELETE /api/request-types/{id}", s.handle(204, deleteID(rq.DeleteType)))
+	api.HandleFunc("POST /api/projects/{id}/groups", s.handle(201, onIDWith(rq.CreateGroup)))
+	api.HandleFunc("PATCH /api/groups/{id}", s.handle(200, onIDWith(rq.UpdateGroup)))
+	api.HandleFunc("DELETE /api/groups/{id}", s.handle(204, deleteID(rq.DeleteGroup)))
+	api.HandleFunc("GET /api/projects/{id}/workflow", s.handle(200, onID(rq.Workflow)))
+	api.HandleFunc("PUT /api/projects/{id}/workflow", s.handle(200, onIDWith(rq.SetWorkflow)))
 	api.HandleFunc("GET /api/reindex", s.handle(200, s.getReindex))
 	api.HandleFunc("POST /api/reindex", s.handle(202, s.postReindex))
+}
+
+// Adapters for the common shapes: a domain call on the path's {id} or
+// {ref}, with or without a JSON body.
+
+func onID[T any](fn func(context.Context, access.Caller, uint64) (T, error)) func(*http.Request, access.Caller) (any, error) {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), who, id)
+	}
+}
+
+func onIDWith[In, T any](fn func(context.Context, access.Caller, uint64, In) (T, error)) func(*http.Request, access.Caller) (any, error) {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return nil, err
+		}
+		in, err := body[In](r)
+		if err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), who, id, in)
+	}
+}
+
+func deleteID(fn func(context.Context, access.Caller, uint64) error) func(*http.Request, access.Caller) (any, error) {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return nil, err
+		}
+		return nil, fn(r.Context(), who, id)
+	}
+}
+
+func onRef[T any](fn func(context.Context, access.Caller, string) (T, error)) func(*http.Request, access.Caller) (any, error) {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		return fn(r.Context(), who, r.PathValue("ref"))
+	}
+}
+
+func onRefBody[In, T any](fn func(context.Context, access.Caller, string, In) (T, error)) func(*http.Request, access.Caller) (any, error) {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		in, err := body[In](r)
+		if err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), who, r.PathValue("ref"), in)
+	}
+}
+
+// onRefWith also passes the client's address (rate limits, uploads).
+func onRefWith[In, T any](fn func(context.Context, access.Caller, string, string, In) (T, error)) func(*http.Request, access.Caller) (any, error) {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		in, err := body[In](r)
+		if err != nil {
+			return nil, err
+		}
+		return fn(r.Context(), who, callerOf(r).client, r.PathValue("ref"), in)
+	}
 }
 
 func (s *Server) getPortalTypes(r *http.Request, who access.Caller) (any, error) {
@@ -199,10 +265,6 @@ func (s *Server) getRequests(r *http.Request, who access.Caller) (any, error) {
 	return s.b.Requests.List(r.Context(), who, in)
 }
 
-func (s *Server) getRequest(r *http.Request, who access.Caller) (any, error) {
-	return s.b.Requests.Get(r.Context(), who, r.PathValue("ref"))
-}
-
 func (s *Server) patchRequest(r *http.Request, who access.Caller) (any, error) {
 	in, err := body[struct {
 		TypeID request.ID `json:"typeId"`
@@ -211,30 +273,6 @@ func (s *Server) patchRequest(r *http.Request, who access.Caller) (any, error) {
 		return nil, err
 	}
 	return s.b.Requests.ChangeType(r.Context(), who, r.PathValue("ref"), uint64(in.TypeID))
-}
-
-func (s *Server) postComment(r *http.Request, who access.Caller) (any, error) {
-	in, err := body[request.CommentInput](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.Comment(r.Context(), who, callerOf(r).client, r.PathValue("ref"), in)
-}
-
-func (s *Server) postTransition(r *http.Request, who access.Caller) (any, error) {
-	in, err := body[request.TransitionInput](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.Transition(r.Context(), who, r.PathValue("ref"), in)
-}
-
-func (s *Server) postParticipants(r *http.Request, who access.Caller) (any, error) {
-	in, err := body[request.ShareInput](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.Share(r.Context(), who, callerOf(r).client, r.PathValue("ref"), in)
 }
 
 func (s *Server) deleteParticipant(r *http.Request, who access.Caller) (any, error) {
@@ -272,10 +310,6 @@ func (s *Server) getShareCandidates(r *http.Request, who access.Caller) (any, er
 		return nil, err
 	}
 	return map[string]any{"people": people, "organizations": orgs}, nil
-}
-
-func (s *Server) postJoin(r *http.Request, who access.Caller) (any, error) {
-	return s.b.Requests.Join(r.Context(), who, r.PathValue("ref"))
 }
 
 func (s *Server) putNotifications(r *http.Request, who access.Caller) (any, error) {
@@ -334,98 +368,6 @@ func (s *Server) getAgents(r *http.Request, who access.Caller) (any, error) {
 	}
 	a, err := s.b.Requests.Agents(r.Context(), who, id)
 	return map[string]any{"agents": a}, err
-}
-
-func (s *Server) getProjectTypes(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.ProjectTypes(r.Context(), who, id)
-}
-
-func (s *Server) postType(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	in, err := body[request.TypeInput](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.CreateType(r.Context(), who, id, in)
-}
-
-func (s *Server) patchType(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	in, err := body[request.TypeInput](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.UpdateType(r.Context(), who, id, in)
-}
-
-func (s *Server) deleteType(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.b.Requests.DeleteType(r.Context(), who, id)
-}
-
-func (s *Server) postGroup(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	in, err := body[request.GroupInput](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.CreateGroup(r.Context(), who, id, in)
-}
-
-func (s *Server) patchGroup(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	in, err := body[request.GroupInput](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.UpdateGroup(r.Context(), who, id, in)
-}
-
-func (s *Server) deleteGroup(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	return nil, s.b.Requests.DeleteGroup(r.Context(), who, id)
-}
-
-func (s *Server) getWorkflow(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.Workflow(r.Context(), who, id)
-}
-
-func (s *Server) putWorkflow(r *http.Request, who access.Caller) (any, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	in, err := body[request.Workflow](r)
-	if err != nil {
-		return nil, err
-	}
-	return s.b.Requests.SetWorkflow(r.Context(), who, id, in)
 }
 
 func (s *Server) getReindex(r *http.Request, who access.Caller) (any, error) {
