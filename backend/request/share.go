@@ -283,13 +283,7 @@ func (s *Service) RemoveParticipant(ctx context.Context, who access.Caller, ref 
 		if !contains(r.Participants, account) {
 			return fault.NotFoundf("They are not a participant of this request.")
 		}
-		var rest []uint64
-		for _, p := range r.Participants {
-			if p != account {
-				rest = append(rest, p)
-			}
-		}
-		r.Participants = rest
+		r.Participants = without(r.Participants, account)
 		a, err := identity.GetTx(tx, account)
 		if err != nil {
 			return err
@@ -322,13 +316,7 @@ func (s *Service) RemoveOrg(ctx context.Context, who access.Caller, ref string, 
 		if !contains(r.Orgs, org) {
 			return fault.NotFoundf("The request is not shared with this organization.")
 		}
-		var rest []uint64
-		for _, o := range r.Orgs {
-			if o != org {
-				rest = append(rest, o)
-			}
-		}
-		r.Orgs = rest
+		r.Orgs = without(r.Orgs, org)
 		name := "an organization"
 		if o, err := identity.GetOrgTx(tx, org); err == nil {
 			name = o.Name

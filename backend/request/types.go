@@ -732,13 +732,7 @@ func (s *Service) DeleteGroup(ctx context.Context, who access.Caller, id uint64)
 		}
 		for _, t := range types {
 			if contains(t.Groups, id) {
-				var rest IDs
-				for _, x := range t.Groups {
-					if x != id {
-						rest = append(rest, x)
-					}
-				}
-				t.Groups = rest
+				t.Groups = without(t.Groups, id)
 				if err := kv.Put(tx, keyType+u(t.ID), t); err != nil {
 					return err
 				}

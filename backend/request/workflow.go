@@ -118,6 +118,18 @@ func contains[T comparable](xs []T, x T) bool {
 	return false
 }
 
+// without returns xs less every x, in a new slice (xs may be shared with
+// the stored copy a change started from).
+func without[S ~[]E, E comparable](xs S, x E) S {
+	out := make(S, 0, len(xs))
+	for _, v := range xs {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 var idRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // check validates a workflow; inUse are statuses requests are in now.
