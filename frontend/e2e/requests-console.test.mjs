@@ -2,8 +2,9 @@
 // type with a choice field and puts it in a group; a customer raises a request
 // through the API; an agent finds it in Unassigned (with the keyboard), takes
 // it, replies, adds an internal note and resolves it through a transition that
-// needs a comment; the customer's view has the reply and not the note. The
-// workflow editor refuses a transition to a removed status, visibly.
+// needs a comment; the customer's view has the reply and not the note. A reply
+// with files shows each upload's progress on a slowed line. The workflow
+// editor refuses a transition to a removed status, visibly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import {
   outbox,
   phone,
   sidewaysOverflow,
+  emulateNetwork,
+  partway,
 } from './rig.mjs';
 
 const admin = { email: 'olga@example.org', password: 'correct horse battery' };
@@ -290,6 +293,56 @@ test('the customer sees the reply and never the internal note', async () => {
   assert.equal(r.status.category, 'done');
   assert.equal(r.resolution, 'Done');
   assert.ok(!JSON.stringify(r).includes(note), 'the note is nowhere in the answer');
+});
+
+test('a file attached to a reply shows how much of it is uploaded, a failed one can be tried again, and the customer gets both', async () => {
+  const page = await adminCtx.newPage();
+  const problems = watchPage(page);
+  await page.goto(url(`/console/#/requests/${key}`));
+  await page.getByRole('heading', { name: summary, level: 1 }).waitFor();
+  await page.getByRole('tab', { name: 'Reply to customer' }).click();
+  await page.getByRole('textbox', { name: 'Reply to customer' }).fill('The vendor’s report is attached.');
+
+  // Offline, the upload fails as every call does; back online, it can be tried again.
+  await emulateNetwork(page, { offline: true });
+  await page.getByLabel('Attach files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('swap the T14 screen') });
+  const files = page.getByRole('list', { name: 'Files to attach' });
+  await files.getByText('Portico is not reachable. Check that it is still running.').waitFor();
+  await emulateNetwork(page);
+  await files.getByRole('button', { name: 'Try again' }).click();
+  await files.getByText('19 bytes').waitFor();
+
+  // A slow line, so the upload takes a few seconds.
+  await emulateNetwork(page, { upload: 128 * 1024 });
+  await page.getByLabel('Attach files').setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(384 * 1024, 2) });
+  const bar = files.getByRole('progressbar', { name: 'Uploading report.pdf' });
+  const first = await partway(bar);
+  await page.waitForTimeout(600);
+  const later = await partway(bar);
+  assert.ok(later > first, `the bar moves on (${first} then ${later})`);
+  // Sending waits for it.
+  assert.ok(await page.getByRole('button', { name: 'Send reply' }).isDisabled(), 'Send waits for the upload');
+  await bar.scrollIntoViewIfNeeded();
+  await shot(page, 'console-upload-progress.png', false);
+
+  await files.getByText('384 KB').waitFor({ timeout: 15000 });
+  assert.equal(await bar.count(), 0, 'the bar goes once the file is uploaded');
+  await emulateNetwork(page);
+  await page.getByRole('button', { name: 'Send reply' }).click();
+  const reply = page.getByRole('list', { name: 'Activity' }).getByRole('article', { name: 'Reply by Administrator' });
+  const attached = reply.getByRole('list', { name: 'Attachments of this comment' });
+  await attached.getByRole('link', { name: 'report.pdf' }).waitFor();
+  await attached.getByRole('link', { name: 'notes.txt' }).waitFor();
+  assert.equal(await page.getByRole('list', { name: 'Files to attach' }).count(), 0, 'the uploader is emptied once sent');
+
+  const r = await api(anaCtx, 'GET', `/api/requests/${key}`);
+  assert.ok(
+    r.activity.some((a) => a.attachments?.some((f) => f.name === 'report.pdf')),
+    'the customer sees the file on the reply',
+  );
+  const offline = (p) => p.includes('ERR_INTERNET_DISCONNECTED');
+  assert.deepEqual(unexpected(problems).filter((p) => !offline(p)), [], 'no console errors or CSP violations');
+  await page.close();
 });
 
 test('the workflow editor refuses a transition to a removed status, visibly, and Cancel reverts', async () => {

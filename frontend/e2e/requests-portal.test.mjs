@@ -1,13 +1,13 @@
 // Requests on the customer portal, through the real binary: a customer raises
 // a request (a required field refused first), finds it under Requests,
-// comments, resolves and reopens it; a visitor raises one without an account
-// on an open portal; a request shared with an organization shows up in a
-// colleague's Requests under that organization. The data is set up through
-// the API, as the console would.
+// comments (with a file, its upload's progress shown), resolves and reopens
+// it; a visitor raises one without an account on an open portal; a request
+// shared with an organization shows up in a colleague's Requests under that
+// organization. The data is set up through the API, as the console would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startWithAdmin, launchBrowser, watchPage, artifacts, logIn, setPasswordLink, outbox, phone, sidewaysOverflow } from './rig.mjs';
+import { startWithAdmin, launchBrowser, watchPage, artifacts, logIn, setPasswordLink, outbox, phone, sidewaysOverflow, emulateNetwork, partway } from './rig.mjs';
 
 const admin = { email: 'olga@example.org', password: 'correct horse battery' };
 const ana = { name: 'Ana Lima', email: 'ana@acme.example', password: 'ana password 123' };
@@ -150,7 +150,9 @@ test('a customer raises a request: a required field is refused first, then it la
   const files = page.getByRole('list', { name: 'Files to attach' });
   await files.getByText('noise.txt').waitFor();
   await files.getByRole('button', { name: 'Remove noise.txt' }).waitFor();
-  await page.getByText('Uploading…').waitFor({ state: 'detached' });
+  // Uploaded: its size where the progress bar was.
+  await files.getByText('17 bytes').waitFor();
+  assert.equal(await files.getByRole('progressbar').count(), 0);
   await page.getByRole('button', { name: 'Send' }).click();
 
   await page.waitForURL(/\/requests\/IT-\d+$/);
@@ -224,6 +226,51 @@ test('the customer finds it under Requests, comments, resolves and reopens it', 
   await page.getByRole('switch', { name: before === 'true' ? 'Notifications off' : 'Notifications on' }).waitFor();
 
   assert.deepEqual(problems, [], 'no console errors or CSP violations');
+  await c.close();
+});
+
+test('a file attached to a comment shows how much of it is uploaded, then is on the comment; a refused one says why', async () => {
+  const c = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await logInApi(c, ana);
+  const page = await c.newPage();
+  const problems = watchPage(page);
+  await page.goto(url(`/requests/${keys.laptop}`));
+  await page.getByRole('heading', { name: 'Laptop fan is loud', level: 1 }).waitFor();
+
+  // A file the server refuses: its reason shows on the file.
+  await page.getByLabel('Attach files').setInputFiles({ name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.alloc(0) });
+  const files = page.getByRole('list', { name: 'Files to attach' });
+  await files.getByText('The file is empty.').waitFor();
+  await files.getByRole('button', { name: 'Remove empty.txt' }).click();
+  await page.getByRole('status').getByText('empty.txt is no longer attached.').waitFor();
+
+  // A slow line, so the upload takes a few seconds.
+  await emulateNetwork(page, { upload: 128 * 1024 });
+  await page.getByLabel('Attach files').setInputFiles({ name: 'fan.wav', mimeType: 'audio/wav', buffer: Buffer.alloc(384 * 1024, 1) });
+  const bar = files.getByRole('progressbar', { name: 'Uploading fan.wav' });
+  const first = await partway(bar);
+  await page.waitForTimeout(600);
+  const later = await partway(bar);
+  assert.ok(later > first, `the bar moves on (${first} then ${later})`);
+  await files.getByText(/^\d+%$/).waitFor();
+  await shot(page, 'portal-upload-progress.png');
+
+  // Sending waits for it.
+  const comment = page.getByLabel('Comment', { exact: true });
+  await comment.fill('A recording of the noise.');
+  await page.getByRole('button', { name: 'Comment' }).click();
+  await page.getByText('Wait for the files to finish uploading.').waitFor();
+
+  await files.getByText('384 KB').waitFor({ timeout: 15000 });
+  assert.equal(await bar.count(), 0, 'the bar goes once the file is uploaded');
+  await emulateNetwork(page);
+  await page.getByRole('button', { name: 'Comment' }).click();
+  const activity = page.getByRole('region', { name: 'Activity' });
+  await activity.getByRole('list', { name: 'Attachments of this comment' }).getByRole('link', { name: 'fan.wav' }).waitFor();
+  assert.equal(await comment.inputValue(), '', 'the box is emptied once sent');
+  assert.equal(await page.getByRole('list', { name: 'Files to attach' }).count(), 0, 'and the files with it');
+
+  assert.deepEqual(problems.filter((p) => !p.includes('status of 400')), [], 'no console errors or CSP violations');
   await c.close();
 });
 

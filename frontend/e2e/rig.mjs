@@ -125,3 +125,34 @@ export const phone = { viewport: { width: 375, height: 740 }, deviceScaleFactor:
 export function sidewaysOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
+
+const devtools = new WeakMap();
+
+/**
+ * Sets page's network as DevTools' throttling does: offline, or uploads
+ * slowed to upload bytes a second (-1: as fast as they go).
+ */
+export async function emulateNetwork(page, { offline = false, upload = -1 } = {}) {
+  if (!devtools.has(page)) {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    devtools.set(page, cdp);
+  }
+  await devtools.get(page).send('Network.emulateNetworkConditions', {
+    offline,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: upload,
+  });
+}
+
+/** The fraction a <progress> bar shows, once it shows some but not all (fails after timeout ms). */
+export async function partway(bar, timeout = 10000) {
+  const until = Date.now() + timeout;
+  while (Date.now() < until) {
+    const v = await bar.evaluate((el) => el.value, undefined, { timeout: 1000 }).catch(() => NaN);
+    if (v > 0 && v < 1) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the progress bar never showed part of the upload');
+}

@@ -105,13 +105,6 @@ export function relativeTime(iso: string, now = Date.now()): string {
   return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' }).format(new Date(t));
 }
 
-/** A file's size for people: "820 bytes", "14 KB", "2.3 MB". */
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
 /** The window's title for a console page. */
 export function setTitle(page: string): void {
   document.title = page ? `${page} · Portico` : 'Portico';

@@ -1,4 +1,5 @@
-// The only module that calls fetch. One typed function per endpoint of
+// The only module that talks to the network (fetch, and XMLHttpRequest for
+// uploads that report progress). One typed function per endpoint of
 // Portico's /api; the types are kept by hand here, next to the calls.
 // The desktop window reaches the same /api through Wails' AssetServer, so
 // there is no desktop branch in this file.
@@ -143,14 +144,9 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError(0, 'internal', message);
 }
 
-async function errorFrom(res: Response): Promise<ApiError> {
-  const fallbackKind = kindOfStatus[res.status] ?? 'internal';
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    body = undefined;
-  }
+/** The error for a failed answer: Portico's JSON error body (parsed, or undefined), else one made from the status. */
+function errorOf(status: number, body: unknown): ApiError {
+  const fallbackKind = kindOfStatus[status] ?? 'internal';
   const e = (body as { error?: Record<string, unknown> } | undefined)?.error;
   if (e && typeof e === 'object' && typeof e.message === 'string') {
     const kind = typeof e.kind === 'string' && kinds.has(e.kind) ? (e.kind as ErrorKind) : fallbackKind;
@@ -161,12 +157,26 @@ async function errorFrom(res: Response): Promise<ApiError> {
         if (typeof v === 'string') fields[k] = v;
       }
     }
-    return new ApiError(res.status, kind, e.message, hint, fields);
+    return new ApiError(status, kind, e.message, hint, fields);
   }
   if (fallbackKind === 'unavailable') {
-    return new ApiError(res.status, 'unavailable', unreachableMessage);
+    return new ApiError(status, 'unavailable', unreachableMessage);
   }
-  return new ApiError(res.status, fallbackKind, `Portico answered with an unexpected error (HTTP ${res.status}).`);
+  return new ApiError(status, fallbackKind, `Portico answered with an unexpected error (HTTP ${status}).`);
+}
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    body = undefined;
+  }
+  return errorOf(res.status, body);
+}
+
+function unreadable(status: number): ApiError {
+  return new ApiError(status, 'internal', 'Portico sent an answer this page could not read. Reload the page.');
 }
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -192,8 +202,42 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   try {
     return (await res.json()) as T;
   } catch {
-    throw new ApiError(res.status, 'internal', 'Portico sent an answer this page could not read. Reload the page.');
+    throw unreadable(res.status);
   }
+}
+
+/**
+ * Like call with a file as the body, but through XMLHttpRequest, whose
+ * upload reports progress: onProgress hears the fraction sent so far, from
+ * 0 to 1. Answers and errors are read as call reads them.
+ */
+export function sendFile<T>(method: string, path: string, file: Blob, onProgress?: (fraction: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable && e.total > 0) onProgress(Math.min(1, e.loaded / e.total));
+      };
+    }
+    // As with fetch's rejection: no answer came back at all.
+    xhr.onerror = xhr.ontimeout = xhr.onabort = () => reject(new ApiError(0, 'unavailable', unreachableMessage));
+    xhr.onload = () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = undefined;
+      }
+      if (xhr.status < 200 || xhr.status > 299) reject(errorOf(xhr.status, body));
+      else if (xhr.status === 204) resolve(undefined as T);
+      else if (body === undefined) reject(unreadable(xhr.status));
+      else resolve(body as T);
+    };
+    xhr.send(file);
+  });
 }
 
 export function getSession(): Promise<Session> {

@@ -1,6 +1,6 @@
 // Requests, request types and workflows (docs/API.md, "Requests"). The
 // server writes every id as a string here, so no conversion is needed.
-import { call, path } from './api';
+import { call, path, sendFile } from './api';
 
 export type Category = 'open' | 'progress' | 'done';
 export type FieldKind =
@@ -26,6 +26,19 @@ export type Icon =
   | 'network'
   | 'mail';
 export const icons: Icon[] = ['help', 'bug', 'access', 'hardware', 'software', 'question', 'change', 'purchase', 'network', 'mail'];
+/** What the icon picker calls each icon. */
+export const iconNames: Record<Icon, string> = {
+  help: 'Help',
+  bug: 'Bug',
+  access: 'Access',
+  hardware: 'Hardware',
+  software: 'Software',
+  question: 'Question',
+  change: 'Change',
+  purchase: 'Purchase',
+  network: 'Network',
+  mail: 'Mail',
+};
 export type Sharing = 'organization' | 'email' | 'search';
 
 export interface Status {
@@ -204,9 +217,12 @@ export function getRaiseForm(portalId: string, typeId: string): Promise<RaiseFor
   return call('GET', `/api/portals/${path(portalId)}/request-types/${path(typeId)}`);
 }
 
-/** Uploads a file as a temporary attachment, to be bound to a request or comment. */
-export function upload(file: File): Promise<Attachment> {
-  return call('POST', `/api/uploads${qs({ name: file.name })}`, file);
+/**
+ * Uploads a file as a temporary attachment, to be bound to a request or
+ * comment. onProgress hears the fraction sent so far, from 0 to 1.
+ */
+export function upload(file: File, onProgress?: (fraction: number) => void): Promise<Attachment> {
+  return sendFile('POST', `/api/uploads${qs({ name: file.name })}`, file, onProgress);
 }
 
 export interface RaiseInput {
