@@ -137,7 +137,7 @@ bench: $(HEADLESS_BIN) $(STAMPS)/apt-bench
 	CGO_ENABLED=0 go test -run '^$$' -bench . -benchmem -benchtime 2s ./backend/kv/ ./backend/access/ ./backend/ | tee $(STAMPS)/bench-kv.txt
 	CGO_ENABLED=0 go test -run '^$$' -bench Login -benchmem -benchtime 30x ./backend/identity/ | tee -a $(STAMPS)/bench-kv.txt
 	PORTICO_BIN=$(CURDIR)/$(HEADLESS_BIN) KV_BENCH=$(CURDIR)/$(STAMPS)/bench-kv.txt OUT=$(CURDIR)/docs/BENCHMARKS.md \
-		CGO_ENABLED=0 go test -count=1 -tags bench -run TestBench -v -timeout 20m ./backend/server/
+		CGO_ENABLED=0 go test -count=1 -tags bench -run TestBench -v -timeout 60m ./backend/server/
 
 clean:
 	rm -rf build/bin frontend/dist $(STAMPS) $(ARTIFACTS)
