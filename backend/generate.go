@@ -28,15 +28,28 @@ type Dataset struct {
 // free-space check.
 const BytesPerRequest = 4 << 10
 
-var words = strings.Fields(`printer laptop vpn password email outlook calendar wifi network screen keyboard mouse
+// The generated text follows Zipf's law over a vocabulary whose most
+// frequent words are English stop words (dropped by the analyzer) and then
+// service-desk words, then filler: a search for "printer" matches some of
+// the requests, not nearly all of them, as with real text.
+var words = func() []string {
+	ws := strings.Fields(`the a to is it and of on in my for with not this since after when from can we
+it's i you our at be was but have has does do an or please`)
+	ws = append(ws, strings.Fields(`printer laptop vpn password email outlook calendar wifi network screen keyboard mouse
 monitor docking station phone headset teams meeting room projector access account badge door parking expense
 invoice payroll holiday leave contract onboarding offboarding software licence install update crash slow error
-login locked reset backup restore file share drive folder permission server database website certificate`)
+login locked reset backup restore file share drive folder permission server database website certificate`)...)
+	for i := range 2000 {
+		ws = append(ws, fmt.Sprintf("term%04d", i))
+	}
+	return ws
+}()
 
 func phrase(r *rand.Rand, n int) string {
+	z := rand.NewZipf(r, 1.07, 2, uint64(len(words)-1))
 	out := make([]string, n)
 	for i := range out {
-		out[i] = words[r.IntN(len(words))]
+		out[i] = words[z.Uint64()]
 	}
 	return strings.Join(out, " ")
 }

@@ -46,6 +46,17 @@ func BenchmarkRequestPages(b *testing.B) {
 			}
 		}
 	})
+	if err := be.Index.Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Search50", func(b *testing.B) {
+		for b.Loop() {
+			p, err := be.Requests.QueueRequests(ctx, owner, projects[0].ID, request.QueueQuery{Queue: "resolved", Q: "printer screen", Limit: 50})
+			if err != nil || len(p.Values) != 50 {
+				b.Fatal(len(p.Values), err)
+			}
+		}
+	})
 	b.Run("Get", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := be.Requests.Get(ctx, cust, "1"); err != nil && err.Error() == "" {

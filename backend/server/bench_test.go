@@ -31,7 +31,7 @@ type wrkResult struct {
 
 func runWrk(t *testing.T, url string, header ...string) wrkResult {
 	t.Helper()
-	args := []string{"-t2", "-c32", "-d5s", "--latency"}
+	args := []string{"-t2", "-c32", "-d5s", "--latency", "--timeout", "10s"}
 	for _, h := range header {
 		args = append(args, "-H", h)
 	}
