@@ -272,7 +272,7 @@ func (s *Service) searchQueue(ctx context.Context, who access.Caller, project ui
 	default:
 		b.AddMust(term("cat", "o"))
 	}
-	ids, err := s.hits(ctx, b, start, limit+1, "-updated")
+	ids, err := s.hits(ctx, b, start, limit+1, "-_score")
 	if err != nil {
 		return page, err
 	}
