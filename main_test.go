@@ -248,3 +248,31 @@ func TestInstanceIDIgnoresHowThePathIsWritten(t *testing.T) {
 		t.Error("two directories gave one id")
 	}
 }
+
+// dev seed refuses bad flags and a data directory that has data, and fills
+// a new one it can then serve.
+func TestDevSeed(t *testing.T) {
+	for _, args := range [][]string{{"dev"}, {"dev", "grow"}, {"dev", "seed", "--requests", "many"},
+		{"dev", "seed", "--portals", "0"}, {"dev", "seed", "--customers", "-1"}, {"dev", "seed", "extra"}} {
+		var errb bytes.Buffer
+		if code := run(args, io.Discard, &errb, env(nil), noAssets); code != 2 || !strings.Contains(errb.String(), "portico dev seed") {
+			t.Errorf("run(%q) = %d, %q; want 2 and the usage", args, code, errb.String())
+		}
+	}
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "keep.txt"), []byte("mine"), 0o600)
+	var errb bytes.Buffer
+	if code := run([]string{"dev", "seed", "--data", full}, io.Discard, &errb, env(nil), noAssets); code != 1 || !strings.Contains(errb.String(), "not empty") {
+		t.Fatalf("seeding a used directory = %d, %q", code, errb.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(full, "keep.txt")); string(b) != "mine" {
+		t.Fatal("the used directory was touched")
+	}
+	dir := filepath.Join(t.TempDir(), "new")
+	var out bytes.Buffer
+	errb.Reset()
+	code := run([]string{"dev", "seed", "--data", dir, "--requests", "300", "--customers", "50", "--organizations", "3", "--portals", "2"}, &out, &errb, env(nil), noAssets)
+	if code != 0 || !strings.Contains(out.String(), "requests") || !strings.Contains(out.String(), "Done in") {
+		t.Fatalf("dev seed = %d, %q, %q", code, out.String(), errb.String())
+	}
+}
