@@ -271,46 +271,23 @@ func (b *Backend) Portals(ctx context.Context, who access.Caller) ([]PortalView,
 	if err := access.SeeHelpCenter(site, who).Err(); err != nil {
 		return nil, err
 	}
-	ps, err := b.HelpCenter.Projects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := []PortalView{}
+	ps, err := b.HelpCenter.UsableProjects(ctx, site, who)
+	out := make([]PortalView, 0, len(ps))
 	for _, p := range ps {
-		if !p.Archived && access.PortalAllowed(site, p.Portal(), who) {
-			out = append(out, portalView(p))
-		}
+		out = append(out, portalView(p))
 	}
-	return out, nil
+	return out, err
 }
 
 // Portal returns one portal if the caller may use it. An unknown id and an
 // archived portal are both "not found"; a refusal names nothing the URL
 // did not already carry.
 func (b *Backend) Portal(ctx context.Context, who access.Caller, id uint64) (PortalView, error) {
-	p, err := b.usablePortal(ctx, who, id)
+	p, err := b.HelpCenter.UsablePortal(ctx, who, id)
 	if err != nil {
 		return PortalView{}, err
 	}
 	return portalView(p), nil
-}
-
-// usablePortal returns the project behind portal id if the caller may use
-// it: the one place a portal is opened by id, for its page and its logo.
-func (b *Backend) usablePortal(ctx context.Context, who access.Caller, id uint64) (helpcenter.Project, error) {
-	site, err := b.HelpCenter.Site(ctx)
-	if err != nil {
-		return helpcenter.Project{}, err
-	}
-	p, err := b.HelpCenter.Project(ctx, id)
-	if fault.KindOf(err) == fault.NotFound {
-		// The same words as an archived portal: ids reveal nothing.
-		return helpcenter.Project{}, access.ErrNoPortal
-	}
-	if err != nil {
-		return helpcenter.Project{}, err
-	}
-	return p, access.SeePortal(site, p.Portal(), who).Err()
 }
 
 // Explanation is the answer to "why can (or can't) this person use this
@@ -374,7 +351,7 @@ func (b *Backend) OrgMembers(ctx context.Context, org uint64) ([]identity.Accoun
 
 // PortalLogo returns a portal's logo to a caller who may use the portal.
 func (b *Backend) PortalLogo(ctx context.Context, who access.Caller, id uint64) (string, []byte, error) {
-	p, err := b.usablePortal(ctx, who, id)
+	p, err := b.HelpCenter.UsablePortal(ctx, who, id)
 	if err != nil {
 		return "", nil, err
 	}

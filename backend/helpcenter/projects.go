@@ -333,3 +333,38 @@ func ProjectIDByKeyTx(tx *kv.Tx, key string) (uint64, error) {
 func ProjectIDsTx(tx *kv.Tx, fn func(id uint64) error) error {
 	return kv.ScanIDs(tx, keyProject, fn)
 }
+
+// UsablePortal returns the project behind portal id if the caller may use
+// it: the one place a portal is opened by id (its page, its logo, its
+// request types and forms). An unknown id and an archived portal are both
+// "not found", in the same words, so ids reveal nothing.
+func (s *Service) UsablePortal(ctx context.Context, who access.Caller, id uint64) (Project, error) {
+	site, err := s.Site(ctx)
+	if err != nil {
+		return Project{}, err
+	}
+	p, err := s.Project(ctx, id)
+	if fault.KindOf(err) == fault.NotFound {
+		return Project{}, access.ErrNoPortal
+	}
+	if err != nil {
+		return Project{}, err
+	}
+	return p, access.SeePortal(site, p.Portal(), who).Err()
+}
+
+// UsableProjects lists, in help-center order, the projects whose portals
+// the caller may use under site (archived ones never).
+func (s *Service) UsableProjects(ctx context.Context, site access.Site, who access.Caller) ([]Project, error) {
+	ps, err := s.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Project
+	for _, p := range ps {
+		if !p.Archived && access.PortalAllowed(site, p.Portal(), who) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

@@ -214,14 +214,6 @@ func (s *Service) raisesSomewhere(ctx context.Context, who access.Caller) bool {
 	if err != nil {
 		return false
 	}
-	ps, err := s.hc.Projects(ctx)
-	if err != nil {
-		return false
-	}
-	for _, p := range ps {
-		if !p.Archived && access.PortalAllowed(site, p.Portal(), who) {
-			return true
-		}
-	}
-	return false
+	ps, err := s.hc.UsableProjects(ctx, site, who)
+	return err == nil && len(ps) > 0
 }

@@ -283,11 +283,13 @@ type QueueCount struct {
 	Count int64  `json:"count"`
 }
 
-func queueCounter(project, me uint64, queue string) string {
+// queueKey is a queue's name in index keys and counters (queuesOf's
+// names): "mine" is the caller's own assignee queue.
+func queueKey(queue string, me uint64) string {
 	if queue == "mine" {
-		return keyCount + u(project) + "/mine/" + u(me)
+		return "mine/" + u(me)
 	}
-	return keyCount + u(project) + "/" + queue
+	return queue
 }
 
 // Queues lists a project's queues with their counts, for its staff.
@@ -301,7 +303,7 @@ func (s *Service) Queues(ctx context.Context, who access.Caller, project uint64)
 			return err
 		}
 		for _, q := range queueNames {
-			n, err := counter(tx, queueCounter(project, who.AccountID, q.ID))
+			n, err := counter(tx, keyCount+u(project)+"/"+queueKey(q.ID, who.AccountID))
 			if err != nil {
 				return err
 			}
@@ -362,17 +364,14 @@ func (s *Service) QueueRequests(ctx context.Context, who access.Caller, project 
 			return err
 		}
 		pc := newPageCtx(tx, true, who.AccountID)
-		total, err := counter(tx, queueCounter(project, who.AccountID, q.Queue))
+		queue := queueKey(q.Queue, who.AccountID)
+		total, err := counter(tx, keyCount+u(project)+"/"+queue)
 		if err != nil {
 			return err
 		}
 		t := int(total)
 		page.Total = &t
 		if text != "" { // a key: that request, if it is in this project and queue
-			queue := q.Queue
-			if queue == "mine" {
-				queue = "mine/" + u(who.AccountID)
-			}
 			r, err := resolveTx(tx, text)
 			if err != nil || r.Project != project || !contains(queuesOf(r), queue) {
 				zero := 0
@@ -384,10 +383,6 @@ func (s *Service) QueueRequests(ctx context.Context, who access.Caller, project 
 			one := 1
 			page.Total = &one
 			return err
-		}
-		queue := q.Queue
-		if queue == "mine" {
-			queue = "mine/" + u(who.AccountID)
 		}
 		order := "u/"
 		if byCreated {

@@ -2,7 +2,6 @@ package request
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"maps"
 	"strconv"
@@ -93,15 +92,8 @@ func (s *Service) raiseType(tx *kv.Tx, who access.Caller, portal, typeID uint64)
 
 // Form returns a request type's form for the caller.
 func (s *Service) Form(ctx context.Context, who access.Caller, portal, typeID uint64) (RaiseForm, error) {
-	site, err := s.hc.Site(ctx)
+	p, _, err := s.raisablePortal(ctx, who, portal)
 	if err != nil {
-		return RaiseForm{}, err
-	}
-	p, err := s.usablePortal(ctx, who, portal)
-	if err != nil {
-		return RaiseForm{}, err
-	}
-	if err := access.Raise(site, p.Portal(), who).Err(); err != nil {
 		return RaiseForm{}, err
 	}
 	var f RaiseForm
@@ -207,18 +199,8 @@ func values(t Type, in map[string]any, attachments int) (map[string]any, error) 
 
 // Raise creates a request in a portal.
 func (s *Service) Raise(ctx context.Context, who access.Caller, client string, portal uint64, in RaiseInput) (Raised, error) {
-	site, err := s.hc.Site(ctx)
+	p, site, err := s.raisablePortal(ctx, who, portal)
 	if err != nil {
-		return Raised{}, err
-	}
-	p, err := s.hc.Project(ctx, portal)
-	if fault.KindOf(err) == fault.NotFound {
-		return Raised{}, access.ErrNoPortal
-	}
-	if err != nil {
-		return Raised{}, err
-	}
-	if err := access.Raise(site, p.Portal(), who).Err(); err != nil {
 		return Raised{}, err
 	}
 	staff := access.WorkProject(who, portal).Allow()
@@ -380,12 +362,4 @@ func (s *Service) Raise(ctx context.Context, who access.Caller, client string, p
 	}
 	v, err := s.Get(ctx, who, u(r.ID))
 	return Raised{Request: &v}, err
-}
-
-// MarshalJSON writes the request, or the anonymous message.
-func (r Raised) MarshalJSON() ([]byte, error) {
-	if r.Request != nil {
-		return json.Marshal(r.Request)
-	}
-	return json.Marshal(map[string]string{"message": r.Message})
 }

@@ -101,20 +101,21 @@ func (s *Service) project(tx *kv.Tx, id uint64) (helpcenter.Project, error) {
 // Source first, so they are made in two steps).
 func (s *Service) SetIndex(ft *fulltext.Engine) { s.ft = ft }
 
-// usablePortal opens a portal the caller may use, as the help center does.
-func (s *Service) usablePortal(ctx context.Context, who access.Caller, id uint64) (helpcenter.Project, error) {
+// raisablePortal opens a portal the caller may raise requests in, with the
+// site setting the decision used.
+func (s *Service) raisablePortal(ctx context.Context, who access.Caller, id uint64) (helpcenter.Project, access.Site, error) {
 	site, err := s.hc.Site(ctx)
 	if err != nil {
-		return helpcenter.Project{}, err
+		return helpcenter.Project{}, site, err
 	}
 	p, err := s.hc.Project(ctx, id)
 	if fault.KindOf(err) == fault.NotFound {
-		return p, access.ErrNoPortal
+		return p, site, access.ErrNoPortal
 	}
 	if err != nil {
-		return p, err
+		return p, site, err
 	}
-	return p, access.SeePortal(site, p.Portal(), who).Err()
+	return p, site, access.Raise(site, p.Portal(), who).Err()
 }
 
 // --- indexes --------------------------------------------------------------

@@ -171,10 +171,6 @@ func textQuery(text string, staff bool) query.Query {
 	return b
 }
 
-func catTerms(status string) ([]string, error) {
-	return cats(status)
-}
-
 // hits runs a search and returns request ids in rank order.
 func (s *Service) hits(ctx context.Context, q query.Query, from, size int, sortBy ...string) ([]uint64, error) {
 	req := bleve.NewSearchRequestOptions(q, size, from, false)
@@ -215,7 +211,7 @@ func (s *Service) searchList(ctx context.Context, who access.Caller, site access
 			principals = append(principals, "o"+u(o))
 		}
 	}
-	cs, _ := catTerms(q.Status)
+	cs, _ := cats(q.Status)
 	b := bleve.NewBooleanQuery()
 	b.AddMust(textQuery(q.Q, false), anyTerm("who", principals), anyTerm("cat", cs))
 	if q.Portal != 0 {
@@ -298,7 +294,7 @@ func (s *Service) Similar(ctx context.Context, who access.Caller, portal uint64,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.usablePortal(ctx, who, portal); err != nil {
+	if _, err := s.hc.UsablePortal(ctx, who, portal); err != nil {
 		return nil, err
 	}
 	text = strings.TrimSpace(text)

@@ -238,8 +238,6 @@ func (in TypeInput) apply(tx *kv.Tx, t *Type) error {
 	return nil
 }
 
-var fieldIDRE = idRE
-
 func checkFields(fs []Field, bad map[string]string) {
 	if len(fs) > 50 {
 		bad["fields"] = "Use at most 50 fields."
@@ -263,7 +261,7 @@ func checkFields(fs []Field, bad map[string]string) {
 			continue
 		}
 		switch {
-		case !fieldIDRE.MatchString(f.ID):
+		case !idRE.MatchString(f.ID):
 			bad[key+".id"] = "Use lower-case letters, digits and _ for a field id, starting with a letter."
 		case seen[f.ID]:
 			bad[key+".id"] = "Two fields have the id " + f.ID + "."
@@ -518,7 +516,7 @@ func customerType(t Type) Type {
 // least one group whose audience includes the caller. Staff see what a
 // customer sees here; the console lists everything.
 func (s *Service) PortalTypes(ctx context.Context, who access.Caller, portal uint64) (Catalogue, error) {
-	if _, err := s.usablePortal(ctx, who, portal); err != nil {
+	if _, err := s.hc.UsablePortal(ctx, who, portal); err != nil {
 		return Catalogue{}, err
 	}
 	c := Catalogue{Groups: []Group{}, Types: []Type{}}

@@ -232,6 +232,15 @@ func queryInt(r *http.Request, name string) (int, error) {
 	return n, nil
 }
 
+// pageParams reads start and limit.
+func pageParams(r *http.Request) (start, limit int, err error) {
+	if start, err = queryInt(r, "start"); err != nil {
+		return 0, 0, err
+	}
+	limit, err = queryInt(r, "limit")
+	return start, limit, err
+}
+
 func queryID(r *http.Request, name string) (uint64, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -256,10 +265,7 @@ func (s *Server) getRequests(r *http.Request, who access.Caller) (any, error) {
 			return nil, err
 		}
 	}
-	if in.Start, err = queryInt(r, "start"); err != nil {
-		return nil, err
-	}
-	if in.Limit, err = queryInt(r, "limit"); err != nil {
+	if in.Start, in.Limit, err = pageParams(r); err != nil {
 		return nil, err
 	}
 	return s.b.Requests.List(r.Context(), who, in)
@@ -352,10 +358,7 @@ func (s *Server) getQueue(r *http.Request, who access.Caller) (any, error) {
 	}
 	q := r.URL.Query()
 	in := request.QueueQuery{Queue: q.Get("queue"), Q: q.Get("q"), Sort: q.Get("sort")}
-	if in.Start, err = queryInt(r, "start"); err != nil {
-		return nil, err
-	}
-	if in.Limit, err = queryInt(r, "limit"); err != nil {
+	if in.Start, in.Limit, err = pageParams(r); err != nil {
 		return nil, err
 	}
 	return s.b.Requests.QueueRequests(r.Context(), who, id, in)
