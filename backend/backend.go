@@ -17,6 +17,7 @@ import (
 	"portico/backend/fulltext"
 	"portico/backend/helpcenter"
 	"portico/backend/identity"
+	"portico/backend/kb"
 	"portico/backend/kv"
 	"portico/backend/mail"
 	"portico/backend/request"
@@ -42,6 +43,7 @@ type Backend struct {
 	Outbox     *mail.Outbox
 	Requests   *request.Service
 	Index      *fulltext.Engine
+	KB         *kb.Service
 	log        zerolog.Logger
 	bg         sync.WaitGroup // work queued by later
 	stop       chan struct{}  // ends the cleanup loop
@@ -67,13 +69,20 @@ func Open(cfg Config) (*Backend, error) {
 		stop:       make(chan struct{}),
 	}
 	b.Requests = request.New(db, nil, b.HelpCenter, ids, cfg.Logger)
+	b.KB = kb.New(db, b.HelpCenter, ids, b.Requests, cfg.Logger)
 	b.Index, err = fulltext.Open(db, fulltext.Options{Dir: filepath.Join(cfg.DataDir, "index"), Logger: cfg.Logger, Hold: cfg.HoldIndex},
-		b.Requests.Source())
+		b.Requests.Source(), b.KB.Source())
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("backend: text index: %w", err)
 	}
 	b.Requests.SetIndex(b.Index)
+	b.KB.SetIndex(b.Index)
+	b.HelpCenter.OnLanguage = func(string) {
+		if err := b.Index.Reindex(kb.IndexName); err != nil {
+			b.log.Warn().Err(err).Msg("rebuilding the knowledge base index for a new language")
+		}
+	}
 	b.HelpCenter.OnCreate = func(tx *kv.Tx, p helpcenter.Project) error { return request.SeedTx(tx, p.ID) }
 	b.Requests.NewAccount = func(ctx context.Context, a identity.Account) {
 		if err := b.queueLink(ctx, a, identity.Invite); err != nil {
@@ -86,6 +95,7 @@ func Open(cfg Config) (*Backend, error) {
 		return nil, fmt.Errorf("backend: request types: %w", err)
 	}
 	b.Index.Start()
+	b.KB.Start()
 	b.bg.Add(1)
 	go b.cleanup()
 	return b, nil
@@ -114,6 +124,7 @@ func (b *Backend) cleanup() {
 func (b *Backend) Close() error {
 	close(b.stop)
 	b.bg.Wait()
+	b.KB.Close()
 	if err := b.Index.Close(); err != nil {
 		b.log.Warn().Err(err).Msg("closing the text index")
 	}

@@ -36,6 +36,19 @@ type Source struct {
 	Load func(tx *kv.Tx, id uint64) (any, error)
 	// All calls fn with every id that belongs in the index (for rebuilds), in any order.
 	All func(tx *kv.Tx, fn func(id uint64) error) error
+	// Variant, if set, names a setting the mapping depends on (a language):
+	// an index built under another variant is rebuilt like one of another
+	// version. Call Reindex when it changes.
+	Variant func() string
+}
+
+// stamp is what an index built now from s is marked with.
+func (s Source) stamp() string {
+	st := strconv.Itoa(s.Version)
+	if s.Variant != nil {
+		st += " " + s.Variant()
+	}
+	return st
 }
 
 // Options configure Open.
@@ -121,6 +134,7 @@ type index struct {
 	building  bool
 	needBuild bool // the last build failed
 	failedAt  time.Time
+	stamp     string // the running build's stamp
 }
 
 // Engine owns the indexes and the worker that applies the outbox.
@@ -214,7 +228,8 @@ func (e *Engine) openIndex(ix *index) (rebuild bool) {
 	newPath, oldPath := ix.path+".new", ix.path+".old"
 	// A finished build whose swap was cut short is at least as fresh as the
 	// live index: the worker is held off between the build's end and the swap.
-	if v, err := readVersion(newPath); err == nil && v == ix.src.Version {
+	want := ix.src.stamp()
+	if v, err := readStamp(newPath); err == nil && v == want {
 		if err := replaceDir(ix.path, newPath); err != nil {
 			log.Warn().Err(err).Msg("could not finish an interrupted index swap")
 		} else {
@@ -234,8 +249,8 @@ func (e *Engine) openIndex(ix *index) (rebuild bool) {
 		return true
 	}
 	ix.cur = idx
-	if v, err := readVersion(ix.path); err != nil || v != ix.src.Version {
-		log.Info().Int("want", ix.src.Version).Msg("index has another mapping version; rebuilding it")
+	if v, err := readStamp(ix.path); err != nil || v != want {
+		log.Info().Str("want", want).Str("have", v).Msg("index has another mapping version; rebuilding it")
 		return true
 	}
 	return false
@@ -251,20 +266,20 @@ func openBleve(path string) (idx bleve.Index, err error) {
 	return bleve.Open(path)
 }
 
-func readVersion(dir string) (int, error) {
+func readStamp(dir string) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, versionFile))
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	return strconv.Atoi(strings.TrimSpace(string(raw)))
+	return strings.TrimSpace(string(raw)), nil
 }
 
-func writeVersion(dir string, v int) error {
+func writeStamp(dir string, v string) error {
 	f, err := os.Create(filepath.Join(dir, versionFile))
 	if err != nil {
 		return err
 	}
-	if _, err := f.WriteString(strconv.Itoa(v) + "\n"); err != nil {
+	if _, err := f.WriteString(v + "\n"); err != nil {
 		f.Close()
 		return err
 	}
@@ -679,6 +694,10 @@ func (e *Engine) rebuild(ix *index) {
 	ix.building = false
 	ix.prog.State = "ready"
 	switch {
+	case err == nil && ix.src.Variant != nil && ix.stamp != ix.src.stamp():
+		// The setting changed while this build ran: build again.
+		ix.needBuild, ix.failedAt = true, time.Time{}
+		ix.prog.Finished = &now
 	case err == nil:
 		ix.needBuild = false
 		ix.prog.Finished = &now
@@ -698,6 +717,10 @@ func (e *Engine) build(ix *index) error {
 	if err := os.RemoveAll(newPath); err != nil {
 		return err
 	}
+	stamp := ix.src.stamp()
+	ix.pmu.Lock()
+	ix.stamp = stamp
+	ix.pmu.Unlock()
 	nidx, err := bleve.New(newPath, ix.src.Mapping())
 	if err != nil {
 		return err
@@ -811,7 +834,10 @@ func (e *Engine) swap(ix *index, nidx bleve.Index) error {
 	ix.next = nil
 	err := nidx.Close()
 	if err == nil {
-		err = writeVersion(newPath, ix.src.Version)
+		ix.pmu.Lock()
+		stamp := ix.stamp
+		ix.pmu.Unlock()
+		err = writeStamp(newPath, stamp)
 	}
 	if err != nil {
 		os.RemoveAll(newPath)

@@ -563,8 +563,8 @@ func TestVersionBumpRebuilds(t *testing.T) {
 	if got := exact(e); !equal(got, []string{"1"}) {
 		t.Fatalf("after rebuild a whole-title term found %v", got)
 	}
-	if v, err := readVersion(filepath.Join(dir, "docs.bleve")); err != nil || v != 2 {
-		t.Fatalf("stored version %d, %v", v, err)
+	if v, err := readStamp(filepath.Join(dir, "docs.bleve")); err != nil || v != "2" {
+		t.Fatalf("stored version %q, %v", v, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "docs.bleve.new")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("build directory left behind: %v", err)
@@ -716,5 +716,64 @@ func TestCloseIsIdempotent(t *testing.T) {
 			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A mapping that depends on a setting (the search language): the index
+// follows the setting at Reindex and at the next Open.
+func TestVariantChangeRebuilds(t *testing.T) {
+	db := kvtest.Open(t)
+	dir := t.TempDir()
+	var mu sync.Mutex
+	variant := "plain"
+	src := docs(1, func() mapping.IndexMapping {
+		mu.Lock()
+		defer mu.Unlock()
+		if variant == "keyword" {
+			return keywordTitles()
+		}
+		return bleve.NewIndexMapping()
+	})
+	src.Variant = func() string { mu.Lock(); defer mu.Unlock(); return variant }
+	exact := func(e *Engine) []string {
+		q := bleve.NewTermQuery("Hello World")
+		q.SetField("Title")
+		return ids(t, e, bleve.NewSearchRequest(q))
+	}
+	e := open(t, db, dir, src)
+	e.Start()
+	waitReady(t, e)
+	put(t, db, 1, "Hello World")
+	sync_(t, e)
+	if got := exact(e); len(got) != 0 {
+		t.Fatalf("plain variant matched a whole title: %v", got)
+	}
+	mu.Lock()
+	variant = "keyword"
+	mu.Unlock()
+	if err := e.Reindex("docs"); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, e)
+	if got := exact(e); !equal(got, []string{"1"}) {
+		t.Fatalf("after the variant changed and a reindex: %v", got)
+	}
+	if v, _ := readStamp(filepath.Join(dir, "docs.bleve")); v != "1 keyword" {
+		t.Fatalf("stamp %q", v)
+	}
+	e.Close()
+
+	// Changed while closed: the next Open rebuilds.
+	mu.Lock()
+	variant = "plain"
+	mu.Unlock()
+	e = open(t, db, dir, src)
+	if p := e.Status()[0]; p.Started == nil {
+		t.Fatalf("a changed variant did not start a rebuild: %+v", p)
+	}
+	e.Start()
+	waitReady(t, e)
+	if got := exact(e); len(got) != 0 {
+		t.Fatalf("back to plain, a whole title still matched: %v", got)
 	}
 }

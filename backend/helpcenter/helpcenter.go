@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ type stored struct {
 	PrimaryColor string      `json:"primaryColor,omitempty"`
 	BannerColor  string      `json:"bannerColor,omitempty"`
 	Logo         string      `json:"logo,omitempty"` // image id
+	Language     string      `json:"language,omitempty"`
 }
 
 // Settings is the help center as callers see it.
@@ -52,7 +54,16 @@ type Settings struct {
 	LogoURL string `json:"logoUrl"`
 	// Logo is the image id, for notifications that embed it later.
 	Logo string `json:"-"`
+	// Language is the knowledge base's search language: its stemming and
+	// stop words.
+	Language string `json:"language"`
 }
+
+// Languages are the search languages Portico analyses text in.
+var Languages = []string{"en", "de", "es", "fr", "it", "nl", "pt", "sv", "da", "fi", "no", "ru"}
+
+// DefaultLanguage is the search language until an admin picks another.
+const DefaultLanguage = "en"
 
 // Default colours: the portal's look until an admin brands it.
 const (
@@ -78,6 +89,8 @@ type Service struct {
 	// OnCreate runs in a new project's transaction: the request package
 	// gives it a starting catalogue there, so no project is ever empty.
 	OnCreate func(tx *kv.Tx, p Project) error
+	// OnLanguage is told after the search language changed.
+	OnLanguage func(lang string)
 }
 
 func New(db *kv.DB) *Service { return &Service{db: db, now: time.Now} }
@@ -119,7 +132,8 @@ func (s *Service) view(st stored) Settings {
 	out := Settings{Name: st.Name, PortalURL: st.PortalURL, Access: st.Access,
 		Announcement: st.Announcement, AnnouncementHTML: RenderMarkdown(st.Announcement),
 		LoginMessage: st.LoginMessage, LoginMessageHTML: RenderMarkdown(st.LoginMessage),
-		PrimaryColor: cmp.Or(st.PrimaryColor, DefaultPrimary), BannerColor: cmp.Or(st.BannerColor, DefaultBanner)}
+		PrimaryColor: cmp.Or(st.PrimaryColor, DefaultPrimary), BannerColor: cmp.Or(st.BannerColor, DefaultBanner),
+		Language: cmp.Or(st.Language, DefaultLanguage)}
 	out.Access.Anonymous = st.Access.AnonymousAllowed()
 	if st.Logo != "" {
 		out.Logo, out.LogoURL = st.Logo, "/api/helpcenter/logo?v="+st.Logo[:12]
@@ -141,6 +155,7 @@ type Patch struct {
 	LoginMessage *string      `json:"loginMessage"`
 	PrimaryColor *string      `json:"primaryColor"`
 	BannerColor  *string      `json:"bannerColor"`
+	Language     *string      `json:"language"`
 }
 
 // Update applies p for who, who must be allowed to manage the site.
@@ -197,13 +212,21 @@ func (s *Service) update(ctx context.Context, p Patch) (Settings, error) {
 	checkText(bad, "loginMessage", p.LoginMessage, 2000)
 	checkColor(bad, "primaryColor", p.PrimaryColor)
 	checkColor(bad, "bannerColor", p.BannerColor)
+	if p.Language != nil && !slices.Contains(Languages, *p.Language) {
+		bad["language"] = "Choose one of the languages offered."
+	}
 	if len(bad) > 0 {
 		return Settings{}, fault.InvalidFields(bad)
 	}
 	var st stored
+	var before string
 	err := s.db.Update(ctx, func(tx *kv.Tx) (err error) {
 		if st, err = load(tx); err != nil {
 			return err
+		}
+		before = cmp.Or(st.Language, DefaultLanguage)
+		if p.Language != nil {
+			st.Language = *p.Language
 		}
 		if p.Name != nil {
 			st.Name = name
@@ -225,7 +248,11 @@ func (s *Service) update(ctx context.Context, p Patch) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	return s.view(st), nil
+	out := s.view(st)
+	if out.Language != before && s.OnLanguage != nil {
+		s.OnLanguage(out.Language)
+	}
+	return out, nil
 }
 
 // CheckName returns what is wrong with a help center name, or "".
@@ -286,4 +313,10 @@ func normalizeURL(raw string) (string, string) {
 		u.Path += "/"
 	}
 	return u.String(), ""
+}
+
+// Language returns the search language.
+func (s *Service) Language(ctx context.Context) (string, error) {
+	st, err := s.Get(ctx)
+	return st.Language, err
 }

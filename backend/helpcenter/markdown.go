@@ -34,15 +34,19 @@ func RenderMarkdown(src string) string {
 	if html, ok := rendered.get(src); ok {
 		return html
 	}
-	var buf bytes.Buffer
-	var html string
-	if err := md.Convert([]byte(src), &buf); err != nil {
-		html = policy().Sanitize(src)
-	} else {
-		html = policy().Sanitize(buf.String())
-	}
+	html := RenderMarkdownUncached(src)
 	rendered.put(src, html)
 	return html
+}
+
+// RenderMarkdownUncached is RenderMarkdown without the cache, for large
+// sources that would crowd it.
+func RenderMarkdownUncached(src string) string {
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(src), &buf); err != nil {
+		return policy().Sanitize(src)
+	}
+	return policy().Sanitize(buf.String())
 }
 
 // renderCache is a bounded map; when full it starts over, which is simple

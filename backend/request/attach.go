@@ -34,7 +34,8 @@ type Attachment struct {
 
 const uploadTTL = time.Hour
 
-func cleanName(name string) string {
+// CleanName makes an uploaded file name safe to store and to send back.
+func CleanName(name string) string {
 	name = filepath.Base(strings.ReplaceAll(strings.TrimSpace(name), "\\", "/"))
 	name = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == '"' {
@@ -73,7 +74,7 @@ func (s *Service) Upload(ctx context.Context, who access.Caller, client, name st
 	if len(data) == 0 {
 		return Attachment{}, fault.Invalidf("The file is empty.")
 	}
-	a := Attachment{Name: cleanName(name), Size: int64(len(data)), Owner: who.AccountID, Event: -1, Expires: s.now().Add(uploadTTL)}
+	a := Attachment{Name: CleanName(name), Size: int64(len(data)), Owner: who.AccountID, Event: -1, Expires: s.now().Add(uploadTTL)}
 	if who.Anonymous() {
 		a.Client = client
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -119,8 +120,17 @@ func clearSession(w http.ResponseWriter, r *http.Request) {
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := s.maxBody
-		if r.URL.Path == "/api/uploads" {
+		switch p := r.URL.Path; {
+		case p == "/api/uploads":
 			limit = s.b.Requests.MaxUpload
+		case strings.HasPrefix(p, "/api/kb/articles/") && strings.HasSuffix(p, "/files"):
+			limit = s.b.KB.MaxFile
+		case strings.HasSuffix(p, "/kb/import"):
+			// A batch of up to 50 whole articles.
+			limit = max(limit, 24<<20)
+		case strings.HasPrefix(p, "/api/kb/") || strings.Contains(p, "/kb/articles"):
+			// One article may hold 400,000 characters, up to 4 bytes each.
+			limit = max(limit, 2<<20)
 		}
 		if r.ContentLength > limit {
 			// Refuse at once rather than read up to the limit first.

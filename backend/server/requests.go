@@ -161,6 +161,8 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	// Deflection's denominator: a request the knowledge base did not prevent.
+	s.b.KB.Raised(id)
 	if out.Request == nil {
 		writeJSON(w, http.StatusAccepted, messageOut{out.Message})
 		return

@@ -107,6 +107,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /api/outbox", s.handle(200, s.getOutbox))
 	api.HandleFunc("DELETE /api/outbox/{id}", s.handle(204, s.deleteOutbox))
 	s.requestRoutes(api)
+	s.kbRoutes(api)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
