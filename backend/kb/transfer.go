@@ -314,4 +314,3 @@ func (s *Service) Export(ctx context.Context, who access.Caller, project uint64,
 	}
 	return zw.Close()
 }
-

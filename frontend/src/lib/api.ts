@@ -46,6 +46,8 @@ export interface HelpCenter {
   bannerColor: string;
   /** Where the logo is served; '' without one. Changes with the image. */
   logoUrl: string;
+  /** The knowledge base's search language (lib/kb.ts languages): stemming and stop words. */
+  language: string;
 }
 
 /** What PATCH /api/helpcenter takes: any of these. */
@@ -57,6 +59,7 @@ export interface HelpCenterPatch {
   loginMessage?: string;
   primaryColor?: string;
   bannerColor?: string;
+  language?: string;
 }
 
 export interface Addresses {
