@@ -48,6 +48,10 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
+	if dir := os.Getenv("PORTICO_KB_CRASH_DIR"); dir != "" {
+		kbCrashChild(dir)
+		return
+	}
 	os.Exit(m.Run())
 }
 
@@ -67,9 +71,7 @@ func crashChild(dir string) {
 	b := open(t, dir, true)
 	// A new data directory builds its (empty) index first; wait for that,
 	// or the build could pick up the requests below.
-	for b.Index.Status()[0].State != "ready" {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitIndexes(b)
 	if _, err := b.Setup(ctx, identity.Claim{Desktop: true}, backend.SetupChoices{}, identity.NewAccount{Name: "O", Email: "o@example.org", Password: "a long password 1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +170,7 @@ func TestIndexSurvivesKill(t *testing.T) {
 			}
 		}
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for b.Index.Status()[0].State != "ready" && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitIndexes(b)
 	close(stop)
 	wg.Wait()
 	if st := b.Index.Status()[0]; st.State != "ready" || st.Done != 20 || st.Total != 20 {
@@ -182,5 +181,20 @@ func TestIndexSurvivesKill(t *testing.T) {
 	}
 	if n, err := search(); err != nil || n != 20 {
 		t.Fatalf("after the rebuild, search finds %d (%v)", n, err)
+	}
+}
+
+// waitIndexes waits (up to 20 s) until no index is building.
+func waitIndexes(b *backend.Backend) {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ready := true
+		for _, st := range b.Index.Status() {
+			ready = ready && st.State == "ready"
+		}
+		if ready {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
