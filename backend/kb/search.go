@@ -40,7 +40,7 @@ import (
 // IndexName is the knowledge base's text index.
 const IndexName = "kb"
 
-const indexVersion = 1
+const indexVersion = 2
 
 // Source is the articles index, derived from Badger; its analysis follows
 // the help center's search language.
@@ -65,15 +65,19 @@ func (s *Service) language() string {
 var mappings sync.Map // language → *mapping.IndexMappingImpl
 
 // mappingFor is the index mapping for a language: its stemmer and stop
-// words for the text, an unstemmed copy of titles for type-ahead
-// prefixes, keywords for the filters.
+// words for the text (all of it in one field: separate, boosted fields
+// ranked worse on the judged set), an unstemmed copy of titles for
+// type-ahead prefixes, keywords for the filters.
 func mappingFor(lang string) *mapping.IndexMappingImpl {
 	if m, ok := mappings.Load(lang); ok {
 		return m.(*mapping.IndexMappingImpl)
 	}
 	text := bleve.NewTextFieldMapping()
 	text.Analyzer = lang
-	text.Store, text.IncludeTermVectors, text.IncludeInAll = false, true, false
+	text.Store, text.IncludeTermVectors, text.IncludeInAll = false, false, false
+	all := bleve.NewTextFieldMapping()
+	all.Analyzer = lang
+	all.Store, all.IncludeTermVectors, all.IncludeInAll = false, false, false
 	plain := bleve.NewTextFieldMapping()
 	plain.Analyzer = standard.Name
 	plain.Store, plain.IncludeTermVectors, plain.IncludeInAll = false, false, false
@@ -83,9 +87,8 @@ func mappingFor(lang string) *mapping.IndexMappingImpl {
 	date := bleve.NewDateTimeFieldMapping()
 	date.Store, date.IncludeInAll = false, false
 	doc := bleve.NewDocumentStaticMapping()
-	for _, f := range []string{"title", "body", "labels", "category"} {
-		doc.AddFieldMappingsAt(f, text)
-	}
+	doc.AddFieldMappingsAt("title", text)
+	doc.AddFieldMappingsAt("all", all)
 	doc.AddFieldMappingsAt("titlep", plain)
 	for _, f := range []string{"project", "status", "vis"} {
 		doc.AddFieldMappingsAt(f, kw)
@@ -166,23 +169,26 @@ func loadDoc(tx *kv.Tx, id uint64) (any, error) {
 		cat = c.Name
 	}
 	return map[string]any{
-		"title": a.Title, "titlep": a.Title, "body": body, "labels": strings.Join(a.Labels, " "), "category": cat,
+		"title": a.Title, "titlep": a.Title, "all": a.Title + "\n" + body + "\n" + strings.Join(a.Labels, " ") + "\n" + cat,
 		"project": u(a.Project), "status": a.Status, "vis": visTerms(v), "updated": a.Updated.Format(time.RFC3339Nano),
 	}, nil
 }
 
-// Tuning weighs the parts of a match. The defaults were chosen on the
-// judged query set (docs/BENCHMARKS.md, "Knowledge base relevance").
+// Tuning weighs the parts of a match against a match of all the text
+// (weight 1). The defaults were chosen on the judged query set
+// (docs/BENCHMARKS.md, "Knowledge base relevance").
 type Tuning struct {
-	Title, Body, Labels, Category float64
-	// Phrase boosts articles holding the query's words in order.
-	TitlePhrase, BodyPhrase float64
+	// Title adds a match on the title alone. (A phrase boost was measured
+	// too: it changed nothing, and it needs positions in the index.)
+	Title float64
+	// Typos adds a match allowing one typo per word.
+	Typos float64
 	// Fuzzy retries a query that found nothing with one typo allowed.
 	Fuzzy bool
 }
 
 // DefaultTuning is what Portico searches with.
-var DefaultTuning = Tuning{Title: 3, Body: 1, Labels: 2, Category: 1, TitlePhrase: 2, BodyPhrase: 1, Fuzzy: true}
+var DefaultTuning = Tuning{Fuzzy: true}
 
 func match(field, q string, boost float64, fuzzy bool) query.Query {
 	m := bleve.NewMatchQuery(q)
@@ -194,33 +200,29 @@ func match(field, q string, boost float64, fuzzy bool) query.Query {
 	return m
 }
 
-func phrase(field, q string, boost float64) query.Query {
-	m := bleve.NewMatchPhraseQuery(q)
-	m.SetField(field)
-	m.SetBoost(boost)
-	return m
-}
-
 func (t Tuning) query(q string, fuzzy bool) query.Query {
-	var qs []query.Query
-	add := func(field string, w float64) {
-		if w > 0 {
-			qs = append(qs, match(field, q, w, fuzzy))
-		}
+	q = splitNames(q)
+	qs := []query.Query{match("all", q, 1, fuzzy)}
+	if t.Title > 0 {
+		qs = append(qs, match("title", q, t.Title, fuzzy))
 	}
-	add("title", t.Title)
-	add("body", t.Body)
-	add("labels", t.Labels)
-	add("category", t.Category)
-	if len(strings.Fields(q)) > 1 && !fuzzy {
-		if t.TitlePhrase > 0 {
-			qs = append(qs, phrase("title", q, t.TitlePhrase))
-		}
-		if t.BodyPhrase > 0 {
-			qs = append(qs, phrase("body", q, t.BodyPhrase))
-		}
+	if t.Typos > 0 && !fuzzy {
+		qs = append(qs, match("all", q, t.Typos, true))
 	}
 	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// splitNames makes "strings.Builder" or "max_retries" two words in a
+// query: the tokenizer keeps such names whole, while articles usually
+// write them apart.
+func splitNames(q string) string {
+	r := []rune(q)
+	for i := 1; i+1 < len(r); i++ {
+		if (r[i] == '.' || r[i] == '_' || r[i] == '/') && unicode.IsLetter(r[i-1]) && unicode.IsLetter(r[i+1]) {
+			r[i] = ' '
+		}
+	}
+	return string(r)
 }
 
 func term(field, v string) query.Query {
@@ -393,6 +395,8 @@ func hasLongWord(q string) bool {
 // hits runs q within filter and returns article ids in rank order.
 func (s *Service) hits(ctx context.Context, filter, q query.Query, from, size int) ([]uint64, int, error) {
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(filter, q), size, from, false)
+	// Equal scores in a stable order, so a page never repeats or skips one.
+	req.SortBy([]string{"-_score", "_id"})
 	res, err := s.ft.Search(ctx, IndexName, req)
 	if err != nil {
 		return nil, 0, err
