@@ -368,11 +368,13 @@ func (s *Service) Search(ctx context.Context, who access.Caller, q string, o Sea
 				return out, err
 			}
 		}
-		out.Total = total
 		out.Articles, err = s.rows(ctx, who, ids, newMarker(an, q, false), false)
 		if err != nil {
 			return out, err
 		}
+		// Hits the re-check dropped (the index had not caught up with a
+		// change yet) leave the count too, or it would tell of them.
+		out.Total = max(total-(len(ids)-len(out.Articles)), o.Start+len(out.Articles))
 	}
 	if !o.NoTypes && o.Start == 0 {
 		out.RequestTypes = s.matchTypes(ctx, who, sc, q, an, 5, false)
@@ -395,8 +397,6 @@ func hasLongWord(q string) bool {
 // hits runs q within filter and returns article ids in rank order.
 func (s *Service) hits(ctx context.Context, filter, q query.Query, from, size int) ([]uint64, int, error) {
 	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(filter, q), size, from, false)
-	// Equal scores in a stable order, so a page never repeats or skips one.
-	req.SortBy([]string{"-_score", "_id"})
 	res, err := s.ft.Search(ctx, IndexName, req)
 	if err != nil {
 		return nil, 0, err
@@ -452,7 +452,11 @@ func (s *Service) matchTypes(ctx context.Context, who access.Caller, sc scope, q
 			continue
 		}
 		for _, t := range c.Types {
-			score := 3*len(m.spans(t.Name)) + len(m.spans(t.Description))
+			score := 3 * len(m.spans(t.Name))
+			if !prefix {
+				// Type-ahead shows names only: a match it cannot mark looks random.
+				score += len(m.spans(t.Description))
+			}
 			if score == 0 {
 				continue
 			}

@@ -197,7 +197,7 @@ func wrap(text string, spans []span, from, to int) string {
 // marked; without matches, the opening.
 func (m marker) excerpt(text string, n int) string {
 	text = strings.Join(strings.Fields(text), " ")
-	const scan = 32 << 10
+	const scan = 16 << 10
 	if len(text) > scan {
 		text = strings.ToValidUTF8(text[:scan], "")
 	}
@@ -242,7 +242,7 @@ func (m marker) excerpt(text string, n int) string {
 	return out
 }
 
-var collator = sync.OnceValue(func() *collate.Collator { return collate.New(language.Und, collate.IgnoreCase) })
+var collator = sync.OnceValue(func() *collate.Collator { return collate.New(language.Und, collate.IgnoreCase, collate.Numeric) })
 var collMu sync.Mutex
 
 // compareTitles orders titles as people expect, case and accents aside.

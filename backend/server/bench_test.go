@@ -149,6 +149,8 @@ func TestBench(t *testing.T) {
 
 	kvRows := kvTable(t)
 	hc := helpCenterBench(t, "http://"+hln.Addr().String()+"/")
+	hc += kbBench(t, "http://"+hln.Addr().String()+"/")
+	hc += relevanceTable(t)
 	hc += requestsBench(t, "http://"+hln.Addr().String()+"/")
 
 	cpu := "unknown"

@@ -11,6 +11,7 @@ import (
 
 	"portico/backend/access"
 	"portico/backend/fault"
+	"portico/backend/kb"
 	"portico/backend/request"
 )
 
@@ -386,8 +387,17 @@ func (s *Server) postReindex(r *http.Request, who access.Caller) (any, error) {
 	if err := access.ManageSite(who).Err(); err != nil {
 		return nil, err
 	}
-	if err := s.b.Index.Reindex(request.IndexName); err != nil {
-		return nil, err
+	names := []string{request.IndexName, kb.IndexName}
+	if n := r.URL.Query().Get("index"); n != "" {
+		if n != request.IndexName && n != kb.IndexName {
+			return nil, fault.InvalidFields(map[string]string{"index": "Rebuild " + request.IndexName + " or " + kb.IndexName + "."})
+		}
+		names = []string{n}
+	}
+	for _, n := range names {
+		if err := s.b.Index.Reindex(n); err != nil {
+			return nil, err
+		}
 	}
 	return map[string]any{"indexes": s.b.Index.Status()}, nil
 }
