@@ -144,7 +144,7 @@ func TestKBIndexSurvivesKill(t *testing.T) {
 		t.Fatalf("no rebuild for the new language: %+v", kbStatus)
 	}
 	stamp, err := os.ReadFile(filepath.Join(dir, "index", "kb.bleve", "portico-version"))
-	if err != nil || strings.TrimSpace(string(stamp)) != "1 de" {
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(string(stamp)), " de") {
 		t.Fatalf("index stamp %q (%v), want the German analysis", stamp, err)
 	}
 	if n, err := search("wombat"); err != nil || n != kbCrashArticles {
