@@ -26,11 +26,30 @@ function parse(): string[] {
 export const route = $state({ parts: parse() });
 
 let listening = false;
+let leaveGuard: (() => string) | null = null;
+let currentHash = '';
+
+/**
+ * While fn answers a message (an editor with unsaved changes), leaving the
+ * route by the Back button or a typed address asks first, with it; null
+ * takes the guard away. Links inside the page are the editor's to catch.
+ */
+export function guardLeaving(fn: (() => string) | null): void {
+  leaveGuard = fn;
+}
 
 export function listen(): void {
   if (listening) return;
   listening = true;
+  currentHash = location.hash;
   window.addEventListener('hashchange', () => {
+    const message = leaveGuard?.() ?? '';
+    if (message && !window.confirm(message)) {
+      // Stay: put the address back without another hashchange.
+      history.replaceState(history.state, '', location.pathname + location.search + currentHash);
+      return;
+    }
+    currentHash = location.hash;
     route.parts = parse();
   });
 }
@@ -111,3 +130,14 @@ export function setTitle(page: string): void {
 }
 
 export const channelNames = { restricted: 'Restricted', open: 'Open' } as const;
+
+/** In a strip of links that scrolls sideways (tabs on a phone), scrolls the current one (aria-current) into sight. */
+export function keepInSight(strip: HTMLElement | null): void {
+  if (!strip || strip.scrollWidth <= strip.clientWidth) return;
+  const a = strip.querySelector<HTMLElement>('[aria-current="page"]');
+  if (!a) return;
+  const left = a.getBoundingClientRect().left - strip.getBoundingClientRect().left + strip.scrollLeft;
+  if (left < strip.scrollLeft || left + a.offsetWidth > strip.scrollLeft + strip.clientWidth) {
+    strip.scrollLeft = left - 8;
+  }
+}

@@ -259,7 +259,7 @@ export async function preview(markdown: string): Promise<string> {
 }
 
 export interface ImportFile {
-  /** The file's path within the chosen folder: its folder becomes the category. */
+  /** The file's path starting with the chosen folder (webkitRelativePath): "Handbook/Printers/x.md" goes in category "Printers". */
   path: string;
   /** The Markdown file's text, with optional front matter (title, labels, category, status). */
   content: string;
