@@ -333,6 +333,20 @@ func (e *Engine) Start() {
 }
 
 // Poke tells the worker there is new outbox work; it never blocks.
+// Behind reports whether the named index has changes committed in Badger
+// that it has not applied yet: until it catches up, what it answers may be
+// older than the store.
+func (e *Engine) Behind(ctx context.Context, name string) (bool, error) {
+	behind := false
+	err := e.db.View(ctx, func(tx *kv.Tx) error {
+		it := tx.Iterate(outboxPrefix+name+"/", false)
+		defer it.Close()
+		behind = it.Valid()
+		return nil
+	})
+	return behind, err
+}
+
 func (e *Engine) Poke() {
 	select {
 	case e.poke <- struct{}{}:

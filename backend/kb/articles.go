@@ -205,7 +205,7 @@ func (s *Service) CreateArticle(ctx context.Context, who access.Caller, project 
 		return ArticleView{}, err
 	}
 	var id uint64
-	err := s.db.Update(ctx, func(tx *kv.Tx) error {
+	err := s.write(ctx, func(tx *kv.Tx) error {
 		now := s.now()
 		a := Article{Project: project, Author: who.AccountID, UpdatedBy: who.AccountID, Created: now, Updated: now}
 		if _, err := in.apply(tx, &a, true); err != nil {
@@ -229,7 +229,7 @@ func (s *Service) CreateArticle(ctx context.Context, who access.Caller, project 
 
 // UpdateArticle changes an article; a stale revision is a conflict.
 func (s *Service) UpdateArticle(ctx context.Context, who access.Caller, id uint64, in ArticleInput) (ArticleView, error) {
-	err := s.db.Update(ctx, func(tx *kv.Tx) error {
+	err := s.write(ctx, func(tx *kv.Tx) error {
 		sn, err := s.editable(tx, who, id)
 		if err != nil {
 			return err
@@ -267,7 +267,7 @@ func (s *Service) editable(tx *kv.Tx, who access.Caller, id uint64) (sight, erro
 
 // DeleteArticle removes an article with its revisions, files and votes.
 func (s *Service) DeleteArticle(ctx context.Context, who access.Caller, id uint64) error {
-	return s.db.Update(ctx, func(tx *kv.Tx) error {
+	return s.write(ctx, func(tx *kv.Tx) error {
 		sn, err := s.editable(tx, who, id)
 		if err != nil {
 			return err
@@ -336,7 +336,7 @@ func (s *Service) Revision(ctx context.Context, who access.Caller, id uint64, n 
 // Restore makes revision n's text the article's again, as a new revision;
 // whether it is published stays as it is now.
 func (s *Service) Restore(ctx context.Context, who access.Caller, id uint64, n int) (ArticleView, error) {
-	err := s.db.Update(ctx, func(tx *kv.Tx) error {
+	err := s.write(ctx, func(tx *kv.Tx) error {
 		sn, err := s.editable(tx, who, id)
 		if err != nil {
 			return err
@@ -393,7 +393,7 @@ func (s *Service) FromRequest(ctx context.Context, who access.Caller, ref string
 	if err != nil {
 		return v, err
 	}
-	err = s.db.Update(ctx, func(tx *kv.Tx) error {
+	err = s.write(ctx, func(tx *kv.Tx) error {
 		a, err := kv.Get[Article](tx, keyArticle+u(v.ID))
 		if err != nil {
 			return err

@@ -156,6 +156,16 @@ func (s *Service) Close() {
 	})
 }
 
+// write is db.Update for changes the index must learn about: the index
+// worker is woken at once rather than at its next tick.
+func (s *Service) write(ctx context.Context, fn func(*kv.Tx) error) error {
+	err := s.db.Update(ctx, fn)
+	if err == nil && s.ft != nil {
+		s.ft.Poke()
+	}
+	return err
+}
+
 // Flush writes counted views and searches now (tests, analytics).
 func (s *Service) Flush(ctx context.Context) error { return s.flush(ctx) }
 

@@ -3,6 +3,7 @@ package kb
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -303,6 +304,9 @@ func cleanQuery(q string) string {
 	return q
 }
 
+// maxStart caps paging: nobody reads past a thousand results.
+const maxStart = 1000
+
 // SearchResult is a page of articles and request types for a query.
 type SearchResult struct {
 	Query        string    `json:"query"`
@@ -343,8 +347,8 @@ func (s *Service) Search(ctx context.Context, who access.Caller, q string, o Sea
 	if o.Limit <= 0 || o.Limit > 50 {
 		o.Limit = 10
 	}
-	if o.Start < 0 || o.Start > 1000 {
-		return out, fault.InvalidFields(map[string]string{"start": "Start must be between 0 and 1000."})
+	if o.Start < 0 || o.Start > maxStart {
+		return out, fault.InvalidFields(map[string]string{"start": fmt.Sprintf("Start must be between 0 and %d.", maxStart)})
 	}
 	sc, err := s.scope(ctx, who, o.Portal, o.Drafts)
 	if err != nil {
@@ -359,28 +363,15 @@ func (s *Service) Search(ctx context.Context, who access.Caller, q string, o Sea
 	}
 	an := s.analyzer()
 	if sc.filter != nil {
-		ids, total, err := s.hits(ctx, sc.filter, t.query(q, false), o.Start, o.Limit)
-		if err != nil {
+		if out.Articles, out.Total, err = s.page(ctx, who, sc.filter, t, q, an, o); err != nil {
 			return out, err
 		}
-		if total == 0 && t.Fuzzy && hasLongWord(q) {
-			if ids, total, err = s.hits(ctx, sc.filter, t.query(q, true), o.Start, o.Limit); err != nil {
-				return out, err
-			}
-		}
-		out.Articles, err = s.rows(ctx, who, ids, newMarker(an, q, false), false)
-		if err != nil {
-			return out, err
-		}
-		// Hits the re-check dropped (the index had not caught up with a
-		// change yet) leave the count too, or it would tell of them.
-		out.Total = max(total-(len(ids)-len(out.Articles)), o.Start+len(out.Articles))
 	}
 	if !o.NoTypes && o.Start == 0 {
 		out.RequestTypes = s.matchTypes(ctx, who, sc, q, an, 5, false)
 	}
 	if !o.NoLog {
-		s.counts.search(q, out.Total == 0 && len(out.RequestTypes) == 0)
+		s.counts.search(o.Portal, q, out.Total == 0 && len(out.RequestTypes) == 0)
 	}
 	return out, nil
 }
@@ -392,6 +383,60 @@ func hasLongWord(q string) bool {
 		}
 	}
 	return false
+}
+
+// page runs the query and returns one page of rows with the number of
+// matches the caller may see. While the index is up to date its filter is
+// the access rule, so Bleve's count is exact; while it lags a change, every
+// hit up to the start cap is re-checked in Badger and counted, so the count
+// cannot tell of articles the caller may no longer read.
+func (s *Service) page(ctx context.Context, who access.Caller, filter query.Query, t Tuning, q string, an analysis.Analyzer, o SearchOptions) ([]Row, int, error) {
+	behind, err := s.ft.Behind(ctx, IndexName)
+	if err != nil {
+		return nil, 0, err
+	}
+	from, size := o.Start, o.Limit
+	if behind {
+		from, size = 0, maxStart+o.Limit
+	}
+	run := func(fuzzy bool) ([]uint64, int, error) { return s.hits(ctx, filter, t.query(q, fuzzy), from, size) }
+	ids, total, err := run(false)
+	if err == nil && total == 0 && t.Fuzzy && hasLongWord(q) {
+		ids, total, err = run(true)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	m := newMarker(an, q, false)
+	if !behind {
+		rows, err := s.rows(ctx, who, ids, m, false)
+		return rows, total, err
+	}
+	ok, err := s.visible(ctx, who, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Matches past the cap were not checked; they count as they are.
+	count := len(ok) + max(0, total-len(ids))
+	ok = ok[min(o.Start, len(ok)):]
+	rows, err := s.rows(ctx, who, ok[:min(o.Limit, len(ok))], m, false)
+	return rows, count, err
+}
+
+// visible keeps the ids the caller may read now.
+func (s *Service) visible(ctx context.Context, who access.Caller, ids []uint64) ([]uint64, error) {
+	var out []uint64
+	err := s.db.View(ctx, func(tx *kv.Tx) error {
+		for _, id := range ids {
+			if _, err := see(tx, who, id); err == nil {
+				out = append(out, id)
+			} else if k := fault.KindOf(err); k != fault.NotFound && k != fault.Unauthenticated {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // hits runs q within filter and returns article ids in rank order.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 

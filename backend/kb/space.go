@@ -35,7 +35,7 @@ func (s *Service) UpdateSpace(ctx context.Context, who access.Caller, project ui
 	if _, err := s.staffOf(ctx, who, project); err != nil {
 		return SpaceView{}, err
 	}
-	err := s.db.Update(ctx, func(tx *kv.Tx) error {
+	err := s.write(ctx, func(tx *kv.Tx) error {
 		sp, err := spaceTx(tx, project)
 		if err != nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Service) CreateCategory(ctx context.Context, who access.Caller, project
 		return CategoryView{}, err
 	}
 	var out CategoryView
-	err := s.db.Update(ctx, func(tx *kv.Tx) error {
+	err := s.write(ctx, func(tx *kv.Tx) error {
 		c := Category{Project: project}
 		if _, err := in.apply(tx, &c, true); err != nil {
 			return err
@@ -156,7 +156,7 @@ func (s *Service) category(tx *kv.Tx, who access.Caller, id uint64) (Category, e
 // UpdateCategory renames, describes, re-rules or moves a category.
 func (s *Service) UpdateCategory(ctx context.Context, who access.Caller, id uint64, in CategoryInput) (CategoryView, error) {
 	var out CategoryView
-	err := s.db.Update(ctx, func(tx *kv.Tx) error {
+	err := s.write(ctx, func(tx *kv.Tx) error {
 		c, err := s.category(tx, who, id)
 		if err != nil {
 			return err
@@ -212,7 +212,7 @@ func (s *Service) UpdateCategory(ctx context.Context, who access.Caller, id uint
 
 // DeleteCategory removes a category; its articles stay, uncategorized.
 func (s *Service) DeleteCategory(ctx context.Context, who access.Caller, id uint64) error {
-	return s.db.Update(ctx, func(tx *kv.Tx) error {
+	return s.write(ctx, func(tx *kv.Tx) error {
 		c, err := s.category(tx, who, id)
 		if err != nil {
 			return err

@@ -54,11 +54,14 @@ func normalize(q string) string {
 	return q
 }
 
-func (c *counters) search(q string, zero bool) {
+// search counts a query, under the portal it was narrowed to (0: the
+// whole help center), so agents see what was asked of their portals.
+func (c *counters) search(portal uint64, q string, zero bool) {
 	q = normalize(q)
 	if q == "" {
 		return
 	}
+	q = u(portal) + "/" + q
 	c.mu.Lock()
 	qc := c.queries[q]
 	qc.count++
@@ -71,10 +74,11 @@ func (c *counters) search(q string, zero bool) {
 
 // QueryStat is how often a query was searched for.
 type QueryStat struct {
-	Query string    `json:"query"`
-	Count int64     `json:"count"`
-	Zero  int64     `json:"zero"`
-	Last  time.Time `json:"last"`
+	Portal uint64    `json:"-"` // from the key
+	Query  string    `json:"query"`
+	Count  int64     `json:"count"`
+	Zero   int64     `json:"zero"`
+	Last   time.Time `json:"last"`
 }
 
 // Deflection counts, per project, raise forms that ended without a request
@@ -136,7 +140,8 @@ func (s *Service) flush(ctx context.Context) error {
 					continue
 				}
 				kept++
-				st, err = QueryStat{Query: q}, nil
+				_, text, _ := strings.Cut(q, "/")
+				st, err = QueryStat{Query: text}, nil
 			}
 			if err != nil {
 				return err
@@ -316,6 +321,7 @@ type ArticleStat struct {
 // everything; agents the projects they work.
 func (s *Service) Analytics(ctx context.Context, who access.Caller, project uint64) (Analytics, error) {
 	var projects []uint64
+	everyQuery := false
 	if project != 0 {
 		if _, err := s.staffOf(ctx, who, project); err != nil {
 			return Analytics{}, err
@@ -334,6 +340,12 @@ func (s *Service) Analytics(ctx context.Context, who access.Caller, project uint
 				projects = append(projects, p.ID)
 			}
 		}
+		// Help-center-wide searches belong to no portal: admins see them.
+		everyQuery = access.ManageSite(who).Allow()
+	}
+	mine := map[uint64]bool{}
+	for _, p := range projects {
+		mine[p] = true
 	}
 	if err := s.flush(ctx); err != nil {
 		return Analytics{}, err
@@ -343,14 +355,31 @@ func (s *Service) Analytics(ctx context.Context, who access.Caller, project uint
 		if t, err := kv.Get[time.Time](tx, keySince); err == nil {
 			out.Since = &t
 		}
-		var all []QueryStat
-		err := kv.Scan(tx, keyQuery, func(_ string, q QueryStat) error {
-			all = append(all, q)
+		merged := map[string]*QueryStat{}
+		err := kv.Scan(tx, keyQuery, func(key string, q QueryStat) error {
+			portal, _, _ := strings.Cut(strings.TrimPrefix(key, keyQuery), "/")
+			q.Portal, _ = parseID(portal)
+			if !everyQuery && !mine[q.Portal] {
+				return nil
+			}
 			out.Searches += q.Count
+			m := merged[q.Query]
+			if m == nil {
+				m = &QueryStat{Query: q.Query}
+				merged[q.Query] = m
+			}
+			m.Count, m.Zero = m.Count+q.Count, m.Zero+q.Zero
+			if q.Last.After(m.Last) {
+				m.Last = q.Last
+			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		all := make([]QueryStat, 0, len(merged))
+		for _, q := range merged {
+			all = append(all, *q)
 		}
 		byCount := func(a, b QueryStat) int { return cmp.Or(cmp.Compare(b.Count, a.Count), b.Last.Compare(a.Last)) }
 		slices.SortFunc(all, byCount)

@@ -162,7 +162,7 @@ func (s *Service) Import(ctx context.Context, who access.Caller, project uint64,
 		in := ArticleInput{Title: &title, Body: &body, Labels: &labels, Status: &st}
 		cat := categoryOf(fm, f.Path)
 		var id uint64
-		err := s.db.Update(ctx, func(tx *kv.Tx) error {
+		err := s.write(ctx, func(tx *kv.Tx) error {
 			now := s.now()
 			a := Article{Project: project, Author: who.AccountID, UpdatedBy: who.AccountID, Created: now, Updated: now}
 			if _, err := in.apply(tx, &a, true); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -99,4 +100,69 @@ func TestKBSearchFlow(t *testing.T) {
 	if res := do(t, alice.client, "GET", r.lan.URL+"/api/kb/articles/"+draft, ""); res.status != 404 {
 		t.Fatalf("customer opening a draft = %d %s", res.status, res.body)
 	}
+}
+
+// Analytics: agents see what was searched in their portals; searches of
+// the whole help center and of other portals only admins see.
+func TestKBAnalyticsBelongToPortals(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	hr, _ := r.project("HR", access.Open)
+	rs, _ := r.project("RS", access.Open)
+	alice := r.customerOf(hr, "Alice", "alice@example.com")
+	owner := r.ownerClient()
+	hank := r.rqAgent(owner, "Hank", "hank@example.com", mustID(t, hr))
+	ivy := r.rqAgent(owner, "Ivy", "ivy@example.com", mustID(t, rs))
+	for _, q := range []string{"?portal=" + hr + "&q=payslip+missing", "?portal=" + rs + "&q=quokka+tax", "?q=parking+permit"} {
+		if res := do(t, alice.client, "GET", r.lan.URL+"/api/kb/search"+q, ""); res.status != 200 {
+			t.Fatalf("search %s = %d %s", q, res.status, res.body)
+		}
+	}
+	gaps := func(c *http.Client, query string) string {
+		t.Helper()
+		res := do(t, c, "GET", r.lan.URL+"/api/kb/analytics"+query, "")
+		if res.status != 200 {
+			t.Fatalf("analytics %s = %d %s", query, res.status, res.body)
+		}
+		return fmt.Sprint(res.json(t)["gaps"])
+	}
+	cases := []struct {
+		who        string
+		c          *http.Client
+		query      string
+		see, hides []string
+	}{
+		{"admin", owner, "", []string{"payslip", "quokka", "parking"}, nil},
+		{"HR agent", hank.client, "", []string{"payslip"}, []string{"quokka", "parking"}},
+		{"RS agent", ivy.client, "", []string{"quokka"}, []string{"payslip", "parking"}},
+		{"RS agent on RS", ivy.client, "?project=" + rs, []string{"quokka"}, []string{"payslip", "parking"}},
+	}
+	for _, c := range cases {
+		got := gaps(c.c, c.query)
+		for _, w := range c.see {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s does not see %q in %s", c.who, w, got)
+			}
+		}
+		for _, w := range c.hides {
+			if strings.Contains(got, w) {
+				t.Errorf("%s sees %q in %s", c.who, w, got)
+			}
+		}
+	}
+	if res := do(t, hank.client, "GET", r.lan.URL+"/api/kb/analytics?project="+rs, ""); res.status < 400 || res.status >= 500 {
+		t.Fatalf("HR agent asking for RS analytics = %d %s", res.status, res.body)
+	}
+	if res := do(t, alice.client, "GET", r.lan.URL+"/api/kb/analytics", ""); res.status < 400 || res.status >= 500 {
+		t.Fatalf("a customer asking for analytics = %d %s", res.status, res.body)
+	}
+}
+
+func mustID(t *testing.T, s string) uint64 {
+	t.Helper()
+	var id uint64
+	if _, err := fmt.Sscan(s, &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
