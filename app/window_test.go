@@ -203,9 +203,17 @@ func windowTest(t *testing.T) {
 	click("927", "646") // "Assign to me"
 	first.waitFor(t, "assigning through the window", stderrOf, accessLine("window", "/api/requests/WT-1/assign", 200))
 
+	// "Knowledge base" lists each portal's articles and the search
+	// analytics, through the window's door like everything else.
+	click("89", "226")
+	first.waitFor(t, "the knowledge base page", stderrOf, accessLine("window", "/api/projects/1/kb", 200))
+	first.waitFor(t, "the search analytics", stderrOf, accessLine("window", "/api/kb/analytics", 200))
+	time.Sleep(time.Second)
+	screenshot(t, artifacts, "window-kb.png")
+
 	// A click on "Customer access" in the sidebar opens the branding
 	// screen; it lists the portals, which the home page never asks for.
-	click("89", "310")
+	click("89", "352")
 	first.waitFor(t, "the Customer access page", stderrOf, accessLine("window", "/api/projects", 200))
 	time.Sleep(time.Second)
 	// Scroll down to the branding card with its logo preview.
@@ -316,6 +324,10 @@ func brand(t *testing.T, env []string) {
 	}
 	post("POST", "api/portals/1/requests", "application/json",
 		[]byte(`{"typeId":"`+types.Types[0].ID+`","fields":{"summary":"The window opens this request","description":"Raised over the LAN before the window started."}}`))
+	post("POST", "api/projects/1/kb/articles", "application/json",
+		[]byte(`{"title":"Reset your password","body":"Open **Settings**, then *Security*.","status":"published","labels":["accounts"]}`))
+	post("POST", "api/projects/1/kb/articles", "application/json",
+		[]byte(`{"title":"Printer shows offline","body":"Restart the print spooler.","status":"draft"}`))
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.exited
 }

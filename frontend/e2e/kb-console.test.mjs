@@ -444,8 +444,11 @@ test('an agent links an article in a reply and turns the resolved request into a
 });
 
 test('a customer search that found nothing is a content gap in the analytics, and "Write article" starts one', async () => {
-  // As a customer: one search that finds nothing (twice), one that finds the VPN article.
-  for (const q of [gapQuery, gapQuery, 'vpn']) await api(anaCtx, 'GET', `/api/kb/search?q=${encodeURIComponent(q)}`);
+  // As a customer: one search that finds nothing (twice: on the help center and on the IT
+  // portal, whose own analytics count only searches made there), one that finds the VPN article.
+  for (const q of [gapQuery, `${gapQuery}&portal=${ids.it}`, 'vpn']) {
+    await api(anaCtx, 'GET', `/api/kb/search?q=${q.split('&').map((p, i) => (i ? p : encodeURIComponent(p))).join('&')}`);
+  }
   // Someone reads the article and finds it helpful.
   await api(anaCtx, 'GET', `/api/kb/articles/${ids.article}`);
   await api(anaCtx, 'POST', `/api/kb/articles/${ids.article}/feedback`, { helpful: true });
