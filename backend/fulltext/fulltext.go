@@ -22,6 +22,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/rs/zerolog"
 
 	"portico/backend/kv"
@@ -918,4 +919,20 @@ func (e *Engine) Close() error {
 		e.closeErr = errors.Join(errs...)
 	})
 	return e.closeErr
+}
+
+// Term matches documents whose field holds exactly v (keyword fields).
+func Term(field, v string) query.Query {
+	q := bleve.NewTermQuery(v)
+	q.SetField(field)
+	return q
+}
+
+// AnyTerm matches documents whose field holds any of vs.
+func AnyTerm(field string, vs []string) query.Query {
+	qs := make([]query.Query, len(vs))
+	for i, v := range vs {
+		qs[i] = Term(field, v)
+	}
+	return bleve.NewDisjunctionQuery(qs...)
 }

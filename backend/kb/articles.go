@@ -205,26 +205,37 @@ func (s *Service) CreateArticle(ctx context.Context, who access.Caller, project 
 		return ArticleView{}, err
 	}
 	var id uint64
-	err := s.write(ctx, func(tx *kv.Tx) error {
-		now := s.now()
-		a := Article{Project: project, Author: who.AccountID, UpdatedBy: who.AccountID, Created: now, Updated: now}
-		if _, err := in.apply(tx, &a, true); err != nil {
-			return err
-		}
-		var err error
-		if a.ID, err = tx.Next(seqArticle); err != nil {
-			return err
-		}
-		id = a.ID
-		if err := tx.Set(keyProjectArticle+u(project)+"/"+u(a.ID), nil); err != nil {
-			return err
-		}
-		return saveArticle(tx, a, true, who.AccountID)
+	err := s.write(ctx, func(tx *kv.Tx) (err error) {
+		id, err = s.newArticle(tx, who, project, in, "")
+		return err
 	})
 	if err != nil {
 		return ArticleView{}, err
 	}
 	return s.Article(ctx, who, id)
+}
+
+// newArticle stores a new article of project from in, in category (a
+// name, made if missing) when set, and returns its id.
+func (s *Service) newArticle(tx *kv.Tx, who access.Caller, project uint64, in ArticleInput, category string) (uint64, error) {
+	now := s.now()
+	a := Article{Project: project, Author: who.AccountID, UpdatedBy: who.AccountID, Created: now, Updated: now}
+	if _, err := in.apply(tx, &a, true); err != nil {
+		return 0, err
+	}
+	var err error
+	if category != "" {
+		if a.Category, err = s.categoryNamed(tx, project, category); err != nil {
+			return 0, err
+		}
+	}
+	if a.ID, err = tx.Next(seqArticle); err != nil {
+		return 0, err
+	}
+	if err := tx.Set(keyProjectArticle+u(project)+"/"+u(a.ID), nil); err != nil {
+		return 0, err
+	}
+	return a.ID, saveArticle(tx, a, true, who.AccountID)
 }
 
 // UpdateArticle changes an article; a stale revision is a conflict.

@@ -226,20 +226,6 @@ func splitNames(q string) string {
 	return string(r)
 }
 
-func term(field, v string) query.Query {
-	q := bleve.NewTermQuery(v)
-	q.SetField(field)
-	return q
-}
-
-func anyTerm(field string, vs []string) query.Query {
-	qs := make([]query.Query, len(vs))
-	for i, v := range vs {
-		qs[i] = term(field, v)
-	}
-	return bleve.NewDisjunctionQuery(qs...)
-}
-
 // scope is what a caller may find: the filter for the index and the
 // projects it covers.
 type scope struct {
@@ -276,17 +262,17 @@ func (s *Service) scope(ctx context.Context, who access.Caller, portal uint64, d
 			read = append(read, u(p.ID))
 		}
 	}
-	published := term("status", Published)
+	published := fulltext.Term("status", Published)
 	var or []query.Query
 	if len(staff) > 0 {
 		if drafts {
-			or = append(or, anyTerm("project", staff))
+			or = append(or, fulltext.AnyTerm("project", staff))
 		} else {
-			or = append(or, bleve.NewConjunctionQuery(anyTerm("project", staff), published))
+			or = append(or, bleve.NewConjunctionQuery(fulltext.AnyTerm("project", staff), published))
 		}
 	}
 	if len(read) > 0 {
-		or = append(or, bleve.NewConjunctionQuery(anyTerm("project", read), published, anyTerm("vis", callerTerms(who))))
+		or = append(or, bleve.NewConjunctionQuery(fulltext.AnyTerm("project", read), published, fulltext.AnyTerm("vis", callerTerms(who))))
 	}
 	if len(or) > 0 {
 		sc.filter = bleve.NewDisjunctionQuery(or...)

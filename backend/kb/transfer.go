@@ -162,28 +162,9 @@ func (s *Service) Import(ctx context.Context, who access.Caller, project uint64,
 		in := ArticleInput{Title: &title, Body: &body, Labels: &labels, Status: &st}
 		cat := categoryOf(fm, f.Path)
 		var id uint64
-		err := s.write(ctx, func(tx *kv.Tx) error {
-			now := s.now()
-			a := Article{Project: project, Author: who.AccountID, UpdatedBy: who.AccountID, Created: now, Updated: now}
-			if _, err := in.apply(tx, &a, true); err != nil {
-				return err
-			}
-			if cat != "" {
-				c, err := s.categoryNamed(tx, project, cat)
-				if err != nil {
-					return err
-				}
-				a.Category = c
-			}
-			var err error
-			if a.ID, err = tx.Next(seqArticle); err != nil {
-				return err
-			}
-			id = a.ID
-			if err := tx.Set(keyProjectArticle+u(project)+"/"+u(a.ID), nil); err != nil {
-				return err
-			}
-			return saveArticle(tx, a, true, who.AccountID)
+		err := s.write(ctx, func(tx *kv.Tx) (err error) {
+			id, err = s.newArticle(tx, who, project, in, cat)
+			return err
 		})
 		if err != nil {
 			fe := fault.As(err)

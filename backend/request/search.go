@@ -130,20 +130,6 @@ func getProjectKey(tx *kv.Tx, project uint64) (string, error) {
 	return p.Key, err
 }
 
-func term(field, v string) query.Query {
-	q := bleve.NewTermQuery(v)
-	q.SetField(field)
-	return q
-}
-
-func anyTerm(field string, vs []string) query.Query {
-	qs := make([]query.Query, len(vs))
-	for i, v := range vs {
-		qs[i] = term(field, v)
-	}
-	return bleve.NewDisjunctionQuery(qs...)
-}
-
 // textQuery matches every word of text in the request's public text (and
 // internal notes and the reporter, for staff), with the summary boosted.
 func textQuery(text string, staff bool) query.Query {
@@ -213,12 +199,12 @@ func (s *Service) searchList(ctx context.Context, who access.Caller, site access
 	}
 	cs, _ := cats(q.Status)
 	b := bleve.NewBooleanQuery()
-	b.AddMust(textQuery(q.Q, false), anyTerm("who", principals), anyTerm("cat", cs))
+	b.AddMust(textQuery(q.Q, false), fulltext.AnyTerm("who", principals), fulltext.AnyTerm("cat", cs))
 	if q.Portal != 0 {
-		b.AddMust(term("project", u(q.Portal)))
+		b.AddMust(fulltext.Term("project", u(q.Portal)))
 	}
 	if q.Type != 0 {
-		b.AddMust(term("type", u(q.Type)))
+		b.AddMust(fulltext.Term("type", u(q.Type)))
 	}
 	ids, err := s.hits(ctx, b, start, limit+1, "-updated")
 	if err != nil {
@@ -255,18 +241,18 @@ func involvedDirectly(who access.Caller, r Request) bool {
 
 func (s *Service) searchQueue(ctx context.Context, who access.Caller, project uint64, q QueueQuery, start, limit int, page Page) (Page, error) {
 	b := bleve.NewBooleanQuery()
-	b.AddMust(textQuery(q.Q, true), term("project", u(project)))
+	b.AddMust(textQuery(q.Q, true), fulltext.Term("project", u(project)))
 	switch q.Queue {
 	case "resolved":
-		b.AddMust(term("cat", "d"))
+		b.AddMust(fulltext.Term("cat", "d"))
 	case "unassigned":
-		b.AddMust(term("cat", "o"), term("assignee", "0"))
+		b.AddMust(fulltext.Term("cat", "o"), fulltext.Term("assignee", "0"))
 	case "mine":
-		b.AddMust(term("cat", "o"), term("assignee", u(who.AccountID)))
+		b.AddMust(fulltext.Term("cat", "o"), fulltext.Term("assignee", u(who.AccountID)))
 	case "waiting":
-		b.AddMust(term("cat", "o"), term("status", WaitingStatus))
+		b.AddMust(fulltext.Term("cat", "o"), fulltext.Term("status", WaitingStatus))
 	default:
-		b.AddMust(term("cat", "o"))
+		b.AddMust(fulltext.Term("cat", "o"))
 	}
 	ids, err := s.hits(ctx, b, start, limit+1, "-_score")
 	if err != nil {
@@ -312,7 +298,7 @@ func (s *Service) Similar(ctx context.Context, who access.Caller, portal uint64,
 	m.SetField("summary")
 	m.SetFuzziness(1)
 	b := bleve.NewBooleanQuery()
-	b.AddMust(m, anyTerm("who", principals), term("cat", "o"), term("project", u(portal)))
+	b.AddMust(m, fulltext.AnyTerm("who", principals), fulltext.Term("cat", "o"), fulltext.Term("project", u(portal)))
 	ids, err := s.hits(ctx, b, 0, 5)
 	if err != nil {
 		return nil, err

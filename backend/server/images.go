@@ -97,14 +97,8 @@ func (s *Server) getHelpCenterLogo(w http.ResponseWriter, r *http.Request) {
 
 // getPortalLogo serves a portal's logo to whoever may use the portal.
 func (s *Server) getPortalLogo(w http.ResponseWriter, r *http.Request) {
-	who, err := s.who(r)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		fail(w, r, err)
+	who, id, ok := s.callerAndID(w, r)
+	if !ok {
 		return
 	}
 	logo, b, err := s.b.PortalLogo(r.Context(), who, id)

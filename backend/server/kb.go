@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 
@@ -162,14 +161,8 @@ func (s *Server) postKBFile(r *http.Request, who access.Caller) (any, error) {
 // getKBFile shows an article's raster images in the page and sends every
 // other file as a download, sandboxed either way.
 func (s *Server) getKBFile(w http.ResponseWriter, r *http.Request) {
-	who, err := s.who(r)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		fail(w, r, err)
+	who, id, ok := s.callerAndID(w, r)
+	if !ok {
 		return
 	}
 	f, data, err := s.b.KB.GetFile(r.Context(), who, id)
@@ -177,17 +170,11 @@ func (s *Server) getKBFile(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	h := w.Header()
 	disposition := "attachment"
 	if f.Inline() {
 		disposition = "inline"
 	}
-	h.Set("Content-Type", f.Type)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}))
-	h.Set("Cache-Control", "private, max-age=300")
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	w.Write(data)
+	sendBytes(w, f.Type, disposition, f.Name, "private, max-age=300", data)
 }
 
 func (s *Server) postPreview(r *http.Request, who access.Caller) (any, error) {
@@ -214,14 +201,8 @@ func (s *Server) getAnalytics(r *http.Request, who access.Caller) (any, error) {
 // getExport sends a space as a zip. It is built in memory first, so a
 // failure is an error status rather than a cut-off download.
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
-	who, err := s.who(r)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		fail(w, r, err)
+	who, id, ok := s.callerAndID(w, r)
+	if !ok {
 		return
 	}
 	var buf bytes.Buffer
@@ -234,12 +215,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Key + "-knowledge-base.zip"}))
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Write(buf.Bytes())
+	sendBytes(w, "application/zip", "attachment", p.Key+"-knowledge-base.zip", "private, no-store", buf.Bytes())
 }
 
 func (s *Server) getArticlesForReply(r *http.Request, who access.Caller) (any, error) {

@@ -199,14 +199,8 @@ func (s *Server) postUpload(r *http.Request, who access.Caller) (any, error) {
 // getAttachment sends a file as a download, never rendered by the browser
 // as a page: its own origin could otherwise run what a customer uploaded.
 func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
-	who, err := s.who(r)
-	if err != nil {
-		fail(w, r, err)
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		fail(w, r, err)
+	who, id, ok := s.callerAndID(w, r)
+	if !ok {
 		return
 	}
 	a, data, err := s.b.Requests.File(r.Context(), who, id)
@@ -214,11 +208,31 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, err)
 		return
 	}
+	sendBytes(w, a.Type, "attachment", a.Name, "private, no-store", data)
+}
+
+// callerAndID reads the caller and the path's {id} for handlers that
+// write their own response; false means the refusal was sent.
+func (s *Server) callerAndID(w http.ResponseWriter, r *http.Request) (access.Caller, uint64, bool) {
+	who, err := s.who(r)
+	if err == nil {
+		var id uint64
+		if id, err = pathID(r, "id"); err == nil {
+			return who, id, true
+		}
+	}
+	fail(w, r, err)
+	return who, 0, false
+}
+
+// sendBytes sends stored bytes sandboxed: whatever a file holds, the
+// browser never runs it as a page of this origin.
+func sendBytes(w http.ResponseWriter, ctype, disposition, name, cache string, data []byte) {
 	h := w.Header()
-	h.Set("Content-Type", a.Type)
+	h.Set("Content-Type", ctype)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Name}))
-	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	h.Set("Cache-Control", cache)
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data)
 }
