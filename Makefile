@@ -138,7 +138,7 @@ bench: $(HEADLESS_BIN) $(STAMPS)/apt-bench
 	CGO_ENABLED=0 go test -run '^$$' -bench Login -benchmem -benchtime 30x ./backend/identity/ | tee -a $(STAMPS)/bench-kv.txt
 	RELEVANCE_SWEEP=1 CGO_ENABLED=0 go test -count=1 -run TestRelevance -v ./backend/kb/ | tee $(STAMPS)/bench-relevance.txt
 	PORTICO_BIN=$(CURDIR)/$(HEADLESS_BIN) KV_BENCH=$(CURDIR)/$(STAMPS)/bench-kv.txt RELEVANCE=$(CURDIR)/$(STAMPS)/bench-relevance.txt OUT=$(CURDIR)/docs/BENCHMARKS.md \
-		CGO_ENABLED=0 go test -count=1 -tags bench -run TestBench -v -timeout 60m ./backend/server/
+		CGO_ENABLED=0 go test -count=1 -tags bench -run '^TestBench$$' -v -timeout 60m ./backend/server/
 
 clean:
 	rm -rf build/bin frontend/dist $(STAMPS) $(ARTIFACTS)

@@ -79,6 +79,7 @@ func Open(cfg Config) (*Backend, error) {
 	b.Requests.SetIndex(b.Index)
 	b.KB.SetIndex(b.Index)
 	b.HelpCenter.OnLanguage = func(string) {
+		b.KB.LanguageChanged()
 		if err := b.Index.Reindex(kb.IndexName); err != nil {
 			b.log.Warn().Err(err).Msg("rebuilding the knowledge base index for a new language")
 		}

@@ -185,6 +185,7 @@ func revisionKey(article uint64, n int) string {
 // save stores a with a new revision when its text changed, and marks it
 // for the index, in the caller's transaction.
 func saveArticle(tx *kv.Tx, a Article, newRevision bool, by uint64) error {
+	a.Opening = opening(plainText(a.Body), excerptLen)
 	if newRevision {
 		a.Revision++
 		r := Revision{Revision: a.Revision, Title: a.Title, Body: a.Body, Labels: a.Labels, Status: a.Status,

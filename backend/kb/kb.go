@@ -10,6 +10,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -85,6 +86,9 @@ type Article struct {
 	Revision    int             `json:"revision"`
 	FromRequest uint64          `json:"fromRequest,omitempty"`
 	FromKey     string          `json:"fromKey,omitempty"`
+	// Opening is the start of the body as plain text, kept with the
+	// article so lists need not render every body.
+	Opening string `json:"opening,omitempty"`
 }
 
 // Revision is an article as it was saved once.
@@ -112,6 +116,8 @@ type Service struct {
 	MaxFile int64
 
 	counts *counters
+	texts  textCache
+	lang   atomic.Pointer[string]
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once

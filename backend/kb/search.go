@@ -53,15 +53,27 @@ func (s *Service) Source() fulltext.Source {
 		Variant: s.language}
 }
 
+// language is the search language, read once and again after
+// LanguageChanged.
 func (s *Service) language() string {
+	if l := s.lang.Load(); l != nil {
+		return *l
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	lang, err := s.hc.Language(ctx)
-	if err != nil || !slices.Contains(helpcenter.Languages, lang) {
+	if err != nil {
 		return helpcenter.DefaultLanguage
 	}
+	if !slices.Contains(helpcenter.Languages, lang) {
+		lang = helpcenter.DefaultLanguage
+	}
+	s.lang.Store(&lang)
 	return lang
 }
+
+// LanguageChanged forgets the search language read before.
+func (s *Service) LanguageChanged() { s.lang.Store(nil) }
 
 var mappings sync.Map // language → *mapping.IndexMappingImpl
 
@@ -460,7 +472,7 @@ func (s *Service) rows(ctx context.Context, who access.Caller, ids []uint64, m m
 			}
 			r := row(tx, sn.a, sn.f.project, sn.view, sn.staff, n)
 			r.TitleHl = m.mark(sn.a.Title)
-			r.Excerpt = m.excerpt(plainText(sn.a.Body), excerptLen)
+			r.Excerpt = m.excerpt(s.texts.of(sn.a), excerptLen)
 			out = append(out, r)
 		}
 		return nil

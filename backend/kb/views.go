@@ -147,7 +147,7 @@ func statsTx(tx *kv.Tx, id uint64) (Stats, error) {
 
 // row draws an article; staff see its status, rules and counters.
 func row(tx *kv.Tx, a Article, p helpcenter.Project, eff access.ViewRule, staff bool, n *names) Row {
-	r := Row{ID: a.ID, Title: a.Title, Excerpt: opening(plainText(a.Body), excerptLen), Portal: Ref{ID: p.ID, Name: p.Title()},
+	r := Row{ID: a.ID, Title: a.Title, Excerpt: a.Opening, Portal: Ref{ID: p.ID, Name: p.Title()},
 		Category: categoryRef(tx, a.Category), Labels: nonNil(a.Labels), Updated: a.Updated}
 	if staff {
 		st, _ := statsTx(tx, a.ID)

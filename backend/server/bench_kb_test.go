@@ -161,6 +161,9 @@ func kbBench(t *testing.T, helloURL string) string {
 	sg := runWrk(t, suggestURL, "Cookie: "+cust)
 	df := runWrk(t, deflectURL, "Cookie: "+cust)
 	h2 := runWrk(t, helloURL)
+	sr1 := runWrkConns(t, 1, searchURL, "Cookie: "+cust)
+	sg1 := runWrkConns(t, 1, suggestURL, "Cookie: "+cust)
+	df1 := runWrkConns(t, 1, deflectURL, "Cookie: "+cust)
 	rss := rssKB(t, s.cmd.Process.Pid)
 
 	var md strings.Builder
@@ -172,11 +175,12 @@ func kbBench(t *testing.T, helloURL string) string {
 	fmt.Fprintf(&md, "| full rebuild of the index (`POST /api/reindex?index=kb`) | %s (%.0f articles/s) |\n", rebuilt.Round(time.Millisecond), float64(kbArticles)/rebuilt.Seconds())
 	fmt.Fprintf(&md, "| index on disk | %.1f MB |\n", float64(size)/(1<<20))
 	fmt.Fprintf(&md, "| resident memory of the server after the load below | %.0f MB |\n\n", float64(rss)/1024)
-	fmt.Fprintf(&md, "| target (wrk, 32 connections, as a customer) | req/s | p50 | p99 |\n|---|---|---|---|\n")
-	fmt.Fprintf(&md, "| hello-world (before, after) | %.0f, %.0f | %s | %s |\n", h.rps, h2.rps, h2.p50, h2.p99)
-	fmt.Fprintf(&md, "| search \"read a file line by line\" (10 ranked, highlighted, each re-checked in Badger; logged for analytics) | %.0f | %s | %s |\n", sr.rps, sr.p50, sr.p99)
-	fmt.Fprintf(&md, "| type-ahead \"read fi\" (prefix + typo-tolerant titles, request types) | %.0f | %s | %s |\n", sg.rps, sg.p50, sg.p99)
-	fmt.Fprintf(&md, "| deflection on the raise form \"my program cannot parse the date\" (3 articles) | %.0f | %s | %s |\n\n", df.rps, df.p50, df.p99)
+	fmt.Fprintf(&md, "| target (wrk, as a customer) | 32 connections: req/s | p50 | p99 | 1 connection: req/s | p50 | p99 |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&md, "| hello-world (before, after) | %.0f, %.0f | %s | %s | | | |\n", h.rps, h2.rps, h2.p50, h2.p99)
+	fmt.Fprintf(&md, "| search \"read a file line by line\" (10 ranked, highlighted, each re-checked in Badger; logged for analytics) | %.0f | %s | %s | %.0f | %s | %s |\n", sr.rps, sr.p50, sr.p99, sr1.rps, sr1.p50, sr1.p99)
+	fmt.Fprintf(&md, "| type-ahead \"read fi\" (prefix + typo-tolerant titles, request types) | %.0f | %s | %s | %.0f | %s | %s |\n", sg.rps, sg.p50, sg.p99, sg1.rps, sg1.p50, sg1.p99)
+	fmt.Fprintf(&md, "| deflection on the raise form \"my program cannot parse the date\" (3 articles) | %.0f | %s | %s | %.0f | %s | %s |\n\n", df.rps, df.p50, df.p99, df1.rps, df1.p50, df1.p99)
+	fmt.Fprintf(&md, "With 32 connections on 2 cores the p50 is mostly queueing (32 ÷ req/s); one connection shows a request's own latency, what a person typing sees.\n\n")
 	return md.String()
 }
 

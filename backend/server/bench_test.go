@@ -31,7 +31,14 @@ type wrkResult struct {
 
 func runWrk(t *testing.T, url string, header ...string) wrkResult {
 	t.Helper()
-	args := []string{"-t2", "-c32", "-d5s", "--latency", "--timeout", "10s"}
+	return runWrkConns(t, 32, url, header...)
+}
+
+// runWrkConns is runWrk with another number of connections: one shows a
+// request's own latency, with nothing queued in front of it.
+func runWrkConns(t *testing.T, conns int, url string, header ...string) wrkResult {
+	t.Helper()
+	args := []string{"-t" + strconv.Itoa(min(2, conns)), "-c" + strconv.Itoa(conns), "-d5s", "--latency", "--timeout", "10s"}
 	for _, h := range header {
 		args = append(args, "-H", h)
 	}
