@@ -148,12 +148,11 @@ func TestRelevanceSweep(t *testing.T) {
 	}
 	report("default Bleve", base)
 	search := corpusSearch(t)
+	// The retry of a query that found nothing changes no judged query (none
+	// finds nothing), so it stays on and out of the grid.
 	for _, title := range []float64{0, 0.2, 0.5, 1, 2} {
 		for _, typos := range []float64{0, 0.1, 0.2, 0.3} {
-			for _, fuzzy := range []bool{false, true} {
-				report(fmt.Sprintf("title=%s typos=%s fallback=%v", f(title), f(typos), fuzzy),
-					search(kb.Tuning{Title: title, Typos: typos, Fuzzy: fuzzy}))
-			}
+			report(fmt.Sprintf("title=%s typos=%s", f(title), f(typos)), search(kb.Tuning{Title: title, Typos: typos, Fuzzy: true}))
 		}
 	}
 }
