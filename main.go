@@ -295,7 +295,7 @@ func start(ctx context.Context, cfg config, log zerolog.Logger, printSetup bool)
 		}
 	}
 
-	srv := server.New(b, log, server.Options{Assets: cfg.assets})
+	srv := server.New(b, log, server.Options{Assets: cfg.assets, Version: version})
 	lan, err := srv.Listen(cfg.addr)
 	if err != nil {
 		return fail(err)

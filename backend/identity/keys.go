@@ -14,7 +14,10 @@ const (
 	keyOrgName      = "id/on/"    // id/on/<lower-case name> → org id
 	keyOrgMember    = "id/om/"    // id/om/<org>/<account> → empty
 	keyMemberOrg    = "id/mo/"    // id/mo/<account>/<org> → empty
+	keyAPIToken     = "id/k/"     // id/k/<sha256 hex of token> → apiToken
+	keyAcctTokens   = "id/ak/"    // id/ak/<account id>/<token id> → sha256 hex; an account's API tokens
 	keyLayout       = "id/layout" // → version of identity's own indexes (see upgrade)
 	seqAccount      = "account"
 	seqOrg          = "organization"
+	seqAPIToken     = "api-token"
 )

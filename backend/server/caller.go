@@ -24,6 +24,7 @@ type caller struct {
 	door    Door
 	account *identity.Account // nil: not logged in
 	token   string            // the LAN session token, for logout
+	byToken bool              // authenticated by an API token, not a session
 	client  string            // rate-limit key: remote IP, or "window"
 
 	facts     access.Caller // what access decisions know; loaded once per request

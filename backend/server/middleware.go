@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"portico/backend/identity"
 	"strings"
 	"time"
 
@@ -84,6 +87,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 		default:
+			if h := r.Header.Get("Authorization"); h != "" {
+				// A script with an API token: its credentials decide, never
+				// a cookie that came along, and bad ones are refused at once.
+				a, err := s.tokenAccount(r.Context(), h)
+				if err != nil {
+					s.refuse(w, r, err)
+					return
+				}
+				c.account, c.byToken = &a, true
+				break
+			}
 			if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
 				a, err := s.b.Identity.Authenticate(r.Context(), ck.Value)
 				switch fault.KindOf(err) {
@@ -99,6 +113,29 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tokenAccount reads an Authorization header: HTTP Basic with an email
+// and an API token (as JSM Cloud takes them), or Bearer with the token.
+func (s *Server) tokenAccount(ctx context.Context, header string) (identity.Account, error) {
+	scheme, cred, _ := strings.Cut(header, " ")
+	cred = strings.TrimSpace(cred)
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		return s.b.Identity.AuthenticateAPIToken(ctx, "", cred)
+	case "basic":
+		raw, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			break
+		}
+		email, token, ok := strings.Cut(string(raw), ":")
+		if !ok || email == "" {
+			break
+		}
+		return s.b.Identity.AuthenticateAPIToken(ctx, email, token)
+	}
+	return identity.Account{}, fault.Unauthorized("Send an API token: Authorization: Basic with your email and the token, or Bearer with the token.",
+		"Create a token under your profile; passwords are not accepted here.")
 }
 
 func (s *Server) setSession(w http.ResponseWriter, r *http.Request, token string) {

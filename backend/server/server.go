@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"portico/backend"
+	"portico/backend/access"
 	"portico/backend/fault"
 )
 
@@ -25,6 +26,8 @@ type Options struct {
 	Assets fs.FS
 	// MaxBody caps JSON request bodies; default 1 MiB.
 	MaxBody int64
+	// Version is what /rest/servicedeskapi/info reports.
+	Version string
 }
 
 // Server routes HTTP requests to the backend.
@@ -35,6 +38,8 @@ type Server struct {
 	maxBody    int64
 	sessionTTL time.Duration
 	core       http.Handler
+	version    string
+	started    time.Time
 
 	mu       sync.Mutex
 	inflight int
@@ -47,7 +52,10 @@ func New(b *backend.Backend, log zerolog.Logger, o Options) *Server {
 		o.MaxBody = 1 << 20
 	}
 	s := &Server{b: b, log: log.With().Str("pkg", "server").Logger(), assets: o.Assets,
-		maxBody: o.MaxBody, sessionTTL: b.Identity.SessionTTL()}
+		maxBody: o.MaxBody, sessionTTL: b.Identity.SessionTTL(), version: o.Version, started: time.Now()}
+	if s.version == "" {
+		s.version = "dev"
+	}
 	s.core = s.routes()
 	return s
 }
@@ -108,12 +116,18 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("DELETE /api/outbox/{id}", s.handle(204, s.deleteOutbox))
 	s.requestRoutes(api)
 	s.kbRoutes(api)
+	api.HandleFunc("GET /api/tokens", s.handle(200, s.getTokens))
+	api.HandleFunc("POST /api/tokens", s.handle(201, s.postToken))
+	api.HandleFunc("DELETE /api/tokens/{id}", s.handle(204, func(r *http.Request, who access.Caller) (any, error) {
+		return nil, s.deleteToken(r, who)
+	}))
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("/api/", s.limitBody(s.authenticate(apiFallback(api))))
+	mux.Handle(jsmBase+"/", s.limitBody(s.authenticate(s.jsmRoutes())))
 	mux.Handle("/", s.staticHandler())
 	return recoverPanics(apiPaths(mux))
 }

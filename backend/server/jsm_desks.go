@@ -1,0 +1,279 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"portico/backend/access"
+	"portico/backend/helpcenter"
+	"portico/backend/request"
+)
+
+func (s *Server) jsmRoutes() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("GET "+jsmBase+"/info", s.jsm(200, s.jsmInfo))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk", s.jsm(200, s.jsmDesks))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}", s.jsm(200, s.jsmDesk))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/requesttype", s.jsm(200, s.jsmTypes))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/requesttype/{rt}", s.jsm(200, s.jsmType))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/requesttype/{rt}/field", s.jsm(200, s.jsmFields))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/requesttypegroup", s.jsm(200, s.jsmGroups))
+	m.HandleFunc("POST "+jsmBase+"/request", s.jsm(201, s.jsmCreate))
+	m.HandleFunc("GET "+jsmBase+"/request", s.jsm(200, s.jsmList))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}", s.jsm(200, s.jsmGet))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/comment", s.jsm(200, s.jsmComments))
+	m.HandleFunc("POST "+jsmBase+"/request/{key}/comment", s.jsm(201, s.jsmComment))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/status", s.jsm(200, s.jsmStatuses))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/transition", s.jsm(200, s.jsmTransitions))
+	m.HandleFunc("POST "+jsmBase+"/request/{key}/transition", s.jsm(204, s.jsmTransition))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/participant", s.jsm(200, s.jsmParticipants))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/notification", s.jsm(200, s.jsmNotification))
+	m.HandleFunc("PUT "+jsmBase+"/request/{key}/notification", s.jsm(204, s.jsmSubscribe(true)))
+	m.HandleFunc("DELETE "+jsmBase+"/request/{key}/notification", s.jsm(204, s.jsmSubscribe(false)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := m.Handler(r); pattern == "" {
+			jsmFail(w, r, jsmNoEndpoint(r))
+			return
+		}
+		m.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) jsmInfo(r *http.Request, _ access.Caller) (any, error) {
+	return map[string]any{
+		"version": s.version, "platformVersion": s.version, "buildChangeSet": "", "isLicensedForUse": true,
+		"buildDate": dateOf(s.started),
+		"_links":    map[string]string{"self": s.baseURL(r.Context()) + jsmBase + "/info"},
+	}, nil
+}
+
+// jsmDesk is JSM's ServiceDesk: a Portico service project.
+type jsmDeskView struct {
+	ID             string            `json:"id"`
+	ProjectID      string            `json:"projectId"`
+	ProjectKey     string            `json:"projectKey"`
+	ProjectName    string            `json:"projectName"`
+	ProjectTypeKey string            `json:"projectTypeKey"`
+	Links          map[string]string `json:"_links"`
+}
+
+func deskView(base string, p helpcenter.Project) jsmDeskView {
+	id := u64(p.ID)
+	return jsmDeskView{ID: id, ProjectID: id, ProjectKey: p.Key, ProjectName: p.Title(), ProjectTypeKey: "service_desk",
+		Links: selfLink(base, "/servicedesk/"+id)}
+}
+
+func (s *Server) jsmDesks(r *http.Request, who access.Caller) (any, error) {
+	start, limit, err := jsmPaging(r)
+	if err != nil {
+		return nil, err
+	}
+	site, err := s.b.HelpCenter.Site(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.b.HelpCenter.UsableProjects(r.Context(), site, who)
+	if err != nil {
+		return nil, err
+	}
+	base := s.baseURL(r.Context())
+	out := make([]jsmDeskView, len(ps))
+	for i, p := range ps {
+		out[i] = deskView(base, p)
+	}
+	return pageOf(s, r, out, start, limit), nil
+}
+
+// jsmPortal opens the path's service desk for the caller, or JSM's 404.
+func (s *Server) jsmPortal(r *http.Request, who access.Caller) (helpcenter.Project, error) {
+	id, err := jsmID(r, "id", "service desk")
+	if err != nil {
+		return helpcenter.Project{}, err
+	}
+	return s.b.HelpCenter.UsablePortal(r.Context(), who, id)
+}
+
+func (s *Server) jsmDesk(r *http.Request, who access.Caller) (any, error) {
+	p, err := s.jsmPortal(r, who)
+	if err != nil {
+		return nil, err
+	}
+	return deskView(s.baseURL(r.Context()), p), nil
+}
+
+// jsmTypeView is JSM's RequestType.
+type jsmTypeView struct {
+	ID                string            `json:"id"`
+	Name              string            `json:"name"`
+	Description       string            `json:"description"`
+	HelpText          string            `json:"helpText"`
+	IssueTypeID       string            `json:"issueTypeId"`
+	ServiceDeskID     string            `json:"serviceDeskId"`
+	PortalID          string            `json:"portalId"`
+	GroupIDs          []string          `json:"groupIds"`
+	Icon              map[string]any    `json:"icon"`
+	RestrictionStatus string            `json:"restrictionStatus"`
+	CanCreateRequest  bool              `json:"canCreateRequest"`
+	Expands           []string          `json:"_expands"`
+	Links             map[string]string `json:"_links"`
+}
+
+func typeView(base string, t request.Type) jsmTypeView {
+	desk, id := u64(t.Project), u64(t.ID)
+	groups := make([]string, len(t.Groups))
+	for i, g := range t.Groups {
+		groups[i] = u64(g)
+	}
+	restriction := "OPEN"
+	if len(t.Audience.Orgs) > 0 || len(t.Audience.Domains) > 0 {
+		restriction = "RESTRICTED"
+	}
+	return jsmTypeView{ID: id, Name: t.Name, Description: t.Description, HelpText: t.HelpText, IssueTypeID: id,
+		ServiceDeskID: desk, PortalID: desk, GroupIDs: groups,
+		Icon:              map[string]any{"id": t.Icon, "_links": map[string]any{"iconUrls": map[string]string{}}},
+		RestrictionStatus: restriction, CanCreateRequest: true, Expands: []string{"field"},
+		Links: selfLink(base, "/servicedesk/"+desk+"/requesttype/"+id)}
+}
+
+// portalTypes is what the caller may raise in portal, as the portal
+// shows it (staff see the same catalogue customers do).
+func (s *Server) portalTypes(r *http.Request, who access.Caller) (request.Catalogue, helpcenter.Project, error) {
+	p, err := s.jsmPortal(r, who)
+	if err != nil {
+		return request.Catalogue{}, p, err
+	}
+	c, err := s.b.Requests.PortalTypes(r.Context(), who, p.ID)
+	return c, p, err
+}
+
+func (s *Server) jsmTypes(r *http.Request, who access.Caller) (any, error) {
+	start, limit, err := jsmPaging(r)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := s.portalTypes(r, who)
+	if err != nil {
+		return nil, err
+	}
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("searchQuery")))
+	group := r.URL.Query().Get("groupId")
+	base := s.baseURL(r.Context())
+	var out []jsmTypeView
+	for _, t := range c.Types {
+		v := typeView(base, t)
+		if q != "" && !strings.Contains(strings.ToLower(t.Name+" "+t.Description), q) {
+			continue
+		}
+		if group != "" && !contains(v.GroupIDs, group) {
+			continue
+		}
+		out = append(out, v)
+	}
+	return pageOf(s, r, out, start, limit), nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// jsmFindType finds the path's request type among those the caller may use.
+func (s *Server) jsmFindType(r *http.Request, who access.Caller) (request.Type, error) {
+	c, _, err := s.portalTypes(r, who)
+	if err != nil {
+		return request.Type{}, err
+	}
+	id, err := jsmID(r, "rt", "request type")
+	if err != nil {
+		return request.Type{}, err
+	}
+	for _, t := range c.Types {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return request.Type{}, jsmNotFound("request type", r.PathValue("rt"))
+}
+
+func (s *Server) jsmType(r *http.Request, who access.Caller) (any, error) {
+	t, err := s.jsmFindType(r, who)
+	if err != nil {
+		return nil, err
+	}
+	return typeView(s.baseURL(r.Context()), t), nil
+}
+
+// jsmField is JSM's RequestTypeField.
+type jsmField struct {
+	FieldID       string           `json:"fieldId"`
+	Name          string           `json:"name"`
+	Description   string           `json:"description"`
+	Required      bool             `json:"required"`
+	Visible       bool             `json:"visible"`
+	ValidValues   []map[string]any `json:"validValues"`
+	PresetValues  []string         `json:"presetValues"`
+	DefaultValues []map[string]any `json:"defaultValues"`
+	JiraSchema    map[string]any   `json:"jiraSchema"`
+}
+
+// schemas map Portico's field kinds onto Jira's field schemas.
+var schemas = map[request.FieldKind]map[string]any{
+	request.KindSummary:     {"type": "string", "system": "summary"},
+	request.KindDescription: {"type": "string", "system": "description"},
+	request.KindText:        {"type": "string"},
+	request.KindParagraph:   {"type": "string"},
+	request.KindSelect:      {"type": "option"},
+	request.KindMulti:       {"type": "array", "items": "option"},
+	request.KindDate:        {"type": "date"},
+	request.KindNumber:      {"type": "number"},
+	request.KindCheckbox:    {"type": "boolean"},
+	request.KindAttachment:  {"type": "array", "items": "attachment", "system": "attachment"},
+}
+
+func (s *Server) jsmFields(r *http.Request, who access.Caller) (any, error) {
+	t, err := s.jsmFindType(r, who)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.jsmPortal(r, who)
+	if err != nil {
+		return nil, err
+	}
+	staff := access.WorkProject(who, p.ID).Allow()
+	fields := []jsmField{}
+	for _, f := range t.Fields {
+		if f.Hidden && !staff {
+			continue
+		}
+		jf := jsmField{FieldID: f.ID, Name: f.Label, Description: f.Help, Required: f.Required, Visible: !f.Hidden,
+			ValidValues: []map[string]any{}, PresetValues: []string{}, DefaultValues: []map[string]any{}, JiraSchema: schemas[f.Kind]}
+		for _, o := range f.Options {
+			jf.ValidValues = append(jf.ValidValues, map[string]any{"value": o, "label": o, "children": []any{}})
+		}
+		if f.Hidden && f.Preset != nil {
+			jf.PresetValues = append(jf.PresetValues, strings.TrimSpace(strings.Trim(jsonString(f.Preset), `"`)))
+		}
+		fields = append(fields, jf)
+	}
+	return map[string]any{"requestTypeFields": fields, "canRaiseOnBehalfOf": staff, "canAddRequestParticipants": true}, nil
+}
+
+func (s *Server) jsmGroups(r *http.Request, who access.Caller) (any, error) {
+	start, limit, err := jsmPaging(r)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := s.portalTypes(r, who)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string]string, len(c.Groups))
+	for i, g := range c.Groups {
+		out[i] = map[string]string{"id": u64(g.ID), "name": g.Name}
+	}
+	return pageOf(s, r, out, start, limit), nil
+}

@@ -1,0 +1,268 @@
+package server_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"portico/backend/access"
+)
+
+// jsmToken creates an API token for a logged-in persona.
+func jsmToken(t *testing.T, r *rig, c *http.Client, name string) (id, secret string) {
+	t.Helper()
+	res := do(t, c, "POST", r.lan.URL+"/api/tokens", `{"name":"`+name+`"}`)
+	if res.status != 201 {
+		t.Fatalf("create token = %d %s", res.status, res.body)
+	}
+	m := res.json(t)
+	return m["token"].(map[string]any)["id"].(string), m["secret"].(string)
+}
+
+func basic(email, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+secret))
+}
+
+// jsmCall is a script's call: no cookies, an Authorization header if any.
+func jsmCall(t *testing.T, r *rig, auth, method, path, body string) response {
+	t.Helper()
+	hdr := []string{"X-ExperimentalApi", "opt-in", "Accept", "application/json"}
+	if auth != "" {
+		hdr = append(hdr, "Authorization", auth)
+	}
+	return do(t, http.DefaultClient, method, r.lan.URL+"/rest/servicedeskapi"+path, body, hdr...)
+}
+
+// jsmError checks JSM's error body and returns its message.
+func jsmError(t *testing.T, res response, status int) string {
+	t.Helper()
+	if res.status != status {
+		t.Fatalf("status %d, want %d: %s", res.status, status, res.body)
+	}
+	m := res.json(t)
+	msg, _ := m["errorMessage"].(string)
+	i18n, _ := m["i18nErrorMessage"].(map[string]any)
+	if msg == "" || i18n == nil || i18n["i18nKey"] == "" || i18n["parameters"] == nil {
+		t.Fatalf("not a JSM error body: %s", res.body)
+	}
+	return msg
+}
+
+// API tokens: made with a session, used with Basic (email + token) or
+// Bearer, refused with another email, after revocation, and to make
+// more tokens; passwords are never accepted.
+func TestJSMTokens(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, _ := r.project("IT", access.Restricted)
+	alice := r.customerOf(pid, "Alice", "alice@example.com")
+	bob := r.customerOf(pid, "Bob", "bob@example.com")
+	id, secret := jsmToken(t, r, alice.client, "nightly report")
+	if !strings.HasPrefix(secret, "ptk_") {
+		t.Fatalf("secret %q", secret)
+	}
+	list := do(t, alice.client, "GET", r.lan.URL+"/api/tokens", "")
+	if list.status != 200 || !strings.Contains(string(list.body), "nightly report") || strings.Contains(string(list.body), secret) {
+		t.Fatalf("token list = %d %s", list.status, list.body)
+	}
+	for name, auth := range map[string]string{"basic": basic("alice@example.com", secret), "basic, other case": basic("ALICE@example.com", secret), "bearer": "Bearer " + secret} {
+		if res := jsmCall(t, r, auth, "GET", "/servicedesk", ""); res.status != 200 {
+			t.Fatalf("%s = %d %s", name, res.status, res.body)
+		}
+	}
+	for name, auth := range map[string]string{
+		"another's email":  basic("bob@example.com", secret),
+		"a password":       basic("alice@example.com", "alice password 1"),
+		"a mangled token":  "Bearer " + secret + "x",
+		"an unknown shape": "Digest abc",
+		"bad base64":       "Basic !!!",
+	} {
+		res := jsmCall(t, r, auth, "GET", "/servicedesk", "")
+		jsmError(t, res, 401)
+		if res.header.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: no WWW-Authenticate", name)
+		}
+	}
+	// A token may not mint tokens.
+	res := do(t, http.DefaultClient, "POST", r.lan.URL+"/api/tokens", `{"name":"more"}`, "Authorization", "Bearer "+secret)
+	if res.status != 403 {
+		t.Fatalf("token making a token = %d %s", res.status, res.body)
+	}
+	// Bob cannot revoke Alice's token; Alice can.
+	if res := do(t, bob.client, "DELETE", r.lan.URL+"/api/tokens/"+id, ""); res.status != 404 {
+		t.Fatalf("another's revoke = %d %s", res.status, res.body)
+	}
+	if res := do(t, alice.client, "DELETE", r.lan.URL+"/api/tokens/"+id, ""); res.status != 204 {
+		t.Fatalf("revoke = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, "Bearer "+secret, "GET", "/servicedesk", ""), 401)
+	if res := do(t, alice.client, "POST", r.lan.URL+"/api/tokens", `{"name":""}`); res.status != 400 {
+		t.Fatalf("nameless token = %d %s", res.status, res.body)
+	}
+}
+
+// The conventions: info without login, the paging envelope and its
+// edges, JSM error bodies, unknown endpoints.
+func TestJSMConventions(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	for _, k := range []string{"AA", "BB", "CC"} {
+		r.project(k, access.Open)
+	}
+	info := jsmCall(t, r, "", "GET", "/info", "")
+	if info.status != 200 {
+		t.Fatalf("info = %d %s", info.status, info.body)
+	}
+	bd, _ := info.json(t)["buildDate"].(map[string]any)
+	if bd["iso8601"] == nil || bd["jira"] == nil || bd["friendly"] == nil || bd["epochMillis"] == nil {
+		t.Fatalf("info's date: %s", info.body)
+	}
+	if !strings.HasSuffix(bd["jira"].(string), "+0000") {
+		t.Fatalf("jira date %v", bd["jira"])
+	}
+	_, secret := jsmToken(t, r, r.ownerClient(), "admin script")
+	auth := "Bearer " + secret
+	page := func(q string) map[string]any {
+		t.Helper()
+		res := jsmCall(t, r, auth, "GET", "/servicedesk"+q, "")
+		if res.status != 200 {
+			t.Fatalf("servicedesk%s = %d %s", q, res.status, res.body)
+		}
+		return res.json(t)
+	}
+	p := page("?limit=2")
+	for _, k := range []string{"_expands", "size", "start", "limit", "isLastPage", "_links", "values"} {
+		if _, ok := p[k]; !ok {
+			t.Fatalf("envelope lacks %s: %v", k, p)
+		}
+	}
+	if p["size"].(float64) != 2 || p["isLastPage"] != false || p["_links"].(map[string]any)["next"] == nil {
+		t.Fatalf("first page of 2: %v", p)
+	}
+	if id, _ := p["values"].([]any)[0].(map[string]any)["id"].(string); id == "" {
+		t.Fatalf("ids are strings: %v", p["values"])
+	}
+	if p := page("?start=2&limit=2"); p["size"].(float64) != 1 || p["isLastPage"] != true || p["_links"].(map[string]any)["prev"] == nil {
+		t.Fatalf("last page: %v", p)
+	}
+	if p := page("?start=50"); p["size"].(float64) != 0 || p["isLastPage"] != true {
+		t.Fatalf("start past the end: %v", p)
+	}
+	if p := page("?limit=0"); p["limit"].(float64) != 50 {
+		t.Fatalf("limit 0: %v", p)
+	}
+	if p := page("?limit=100000"); p["limit"].(float64) != 100 {
+		t.Fatalf("huge limit: %v", p)
+	}
+	jsmError(t, jsmCall(t, r, auth, "GET", "/servicedesk?start=-1", ""), 400)
+	jsmError(t, jsmCall(t, r, auth, "GET", "/servicedesk?limit=x", ""), 400)
+	jsmError(t, jsmCall(t, r, auth, "GET", "/servicedesk/999", ""), 404)
+	jsmError(t, jsmCall(t, r, auth, "GET", "/servicedesk/abc", ""), 404)
+	jsmError(t, jsmCall(t, r, auth, "GET", "/no/such/thing", ""), 404)
+	jsmError(t, jsmCall(t, r, auth, "POST", "/request", `{"serviceDeskId":`), 400)
+	jsmError(t, jsmCall(t, r, auth, "POST", "/request", `{"serviceDeskId":"1","requestTypeId":[]}`), 400)
+	jsmError(t, jsmCall(t, r, auth, "POST", "/request", ``), 400)
+}
+
+// A customer's script raises, reads, comments, transitions and follows a
+// request through the API; another customer sees none of it.
+func TestJSMRequestFlow(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, typ := r.project("IT", access.Restricted)
+	alice := r.customerOf(pid, "Alice", "alice@example.com")
+	bob := r.customerOf(pid, "Bob", "bob@example.com")
+	_, as := jsmToken(t, r, alice.client, "script")
+	_, bs := jsmToken(t, r, bob.client, "script")
+	a, b := basic("alice@example.com", as), basic("bob@example.com", bs)
+
+	types := jsmCall(t, r, a, "GET", "/servicedesk/"+pid+"/requesttype?searchQuery=help", "")
+	if types.status != 200 || !strings.Contains(string(types.body), `"id":"`+typ+`"`) {
+		t.Fatalf("request types = %d %s", types.status, types.body)
+	}
+	fields := jsmCall(t, r, a, "GET", "/servicedesk/"+pid+"/requesttype/"+typ+"/field", "")
+	if fields.status != 200 || !strings.Contains(string(fields.body), `"fieldId":"summary"`) || !strings.Contains(string(fields.body), `"canRaiseOnBehalfOf":false`) {
+		t.Fatalf("fields = %d %s", fields.status, fields.body)
+	}
+	// Ids as strings or numbers, unknown fields ignored.
+	res := jsmCall(t, r, a, "POST", "/request", fmt.Sprintf(`{"serviceDeskId":%s,"requestTypeId":"%s","isAdfRequest":false,
+		"requestFieldValues":{"summary":"VPN drops every hour","description":"Since **Monday**"}}`, pid, typ))
+	if res.status != 201 {
+		t.Fatalf("create = %d %s", res.status, res.body)
+	}
+	cr := res.json(t)
+	key, id := cr["issueKey"].(string), cr["issueId"].(string)
+	if key != "IT-1" || cr["currentStatus"].(map[string]any)["statusCategory"] != "NEW" || cr["reporter"].(map[string]any)["emailAddress"] != "alice@example.com" {
+		t.Fatalf("created %s", res.body)
+	}
+	if !strings.Contains(fmt.Sprint(cr["requestFieldValues"]), `<strong>Monday</strong>`) {
+		t.Fatalf("description not rendered: %s", res.body)
+	}
+	for _, ref := range []string{key, id} {
+		if res := jsmCall(t, r, a, "GET", "/request/"+ref, ""); res.status != 200 || res.json(t)["issueKey"] != key {
+			t.Fatalf("get %s = %d %s", ref, res.status, res.body)
+		}
+	}
+	// Expansions, comma-separated or repeated.
+	for _, q := range []string{"?expand=participant,status", "?expand=participant&expand=status"} {
+		res := jsmCall(t, r, a, "GET", "/request/"+key+q, "")
+		m := res.json(t)
+		if m["participants"] == nil || m["status"] == nil {
+			t.Fatalf("expand %s: %s", q, res.body)
+		}
+	}
+	if res := jsmCall(t, r, a, "POST", "/request/"+key+"/comment", `{"body":"Still dropping","public":true}`); res.status != 201 || res.json(t)["public"] != true {
+		t.Fatalf("comment = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, a, "POST", "/request/"+key+"/comment", `{"body":"secret","public":false}`), 403)
+	owner := r.ownerClient()
+	if res := do(t, owner, "POST", r.lan.URL+"/api/requests/"+key+"/comments", `{"body":"internal: check the firewall","internal":true}`); res.status != 201 {
+		t.Fatalf("note = %d %s", res.status, res.body)
+	}
+	comments := jsmCall(t, r, a, "GET", "/request/"+key+"/comment", "")
+	if comments.status != 200 || !strings.Contains(string(comments.body), "Still dropping") || strings.Contains(string(comments.body), "firewall") {
+		t.Fatalf("customer's comments = %d %s", comments.status, comments.body)
+	}
+	list := jsmCall(t, r, a, "GET", "/request?requestOwnership=OWNED_REQUESTS&requestStatus=OPEN_REQUESTS&searchTerm=vpn", "")
+	if list.status != 200 || !strings.Contains(string(list.body), key) {
+		t.Fatalf("list = %d %s", list.status, list.body)
+	}
+	jsmError(t, jsmCall(t, r, a, "GET", "/request?requestOwnership=EVERYTHING", ""), 400)
+	tr := jsmCall(t, r, a, "GET", "/request/"+key+"/transition", "")
+	if tr.status != 200 || !strings.Contains(string(tr.body), `"id":"resolve"`) {
+		t.Fatalf("transitions = %d %s", tr.status, tr.body)
+	}
+	if res := jsmCall(t, r, a, "POST", "/request/"+key+"/transition", `{"id":"resolve","additionalComment":{"body":"Fixed by a reboot"}}`); res.status != 204 {
+		t.Fatalf("transition = %d %s", res.status, res.body)
+	}
+	st := jsmCall(t, r, a, "GET", "/request/"+key+"/status", "")
+	vals, _ := st.json(t)["values"].([]any)
+	if len(vals) < 2 || vals[0].(map[string]any)["statusCategory"] != "DONE" {
+		t.Fatalf("status history = %s", st.body)
+	}
+	if res := jsmCall(t, r, a, "DELETE", "/request/"+key+"/notification", ""); res.status != 204 {
+		t.Fatalf("unsubscribe = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, a, "GET", "/request/"+key+"/notification", ""); res.status != 200 || res.json(t)["subscribed"] != false {
+		t.Fatalf("subscription = %d %s", res.status, res.body)
+	}
+
+	// Bob: every path to Alice's request is JSM's 404, and lists leave it out.
+	for _, p := range []string{"/request/" + key, "/request/" + id, "/request/" + key + "/comment", "/request/" + key + "/status",
+		"/request/" + key + "/transition", "/request/" + key + "/participant", "/request/" + key + "/notification"} {
+		msg := jsmError(t, jsmCall(t, r, b, "GET", p, ""), 404)
+		if strings.Contains(msg, "VPN") {
+			t.Fatalf("%s names the request: %s", p, msg)
+		}
+	}
+	jsmError(t, jsmCall(t, r, b, "POST", "/request/"+key+"/comment", `{"body":"hi","public":true}`), 404)
+	jsmError(t, jsmCall(t, r, b, "POST", "/request/"+key+"/transition", `{"id":"reopen"}`), 404)
+	if res := jsmCall(t, r, b, "GET", "/request", ""); res.status != 200 || strings.Contains(string(res.body), key) {
+		t.Fatalf("Bob's list = %d %s", res.status, res.body)
+	}
+	// Anonymous scripts are asked to authenticate.
+	jsmError(t, jsmCall(t, r, "", "GET", "/request/"+key, ""), 401)
+	jsmError(t, jsmCall(t, r, "", "POST", "/request", fmt.Sprintf(`{"serviceDeskId":"%s","requestTypeId":"%s","requestFieldValues":{"summary":"x"}}`, pid, typ)), 401)
+}
