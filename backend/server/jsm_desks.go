@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"portico/backend/access"
+	"portico/backend/fault"
 	"portico/backend/helpcenter"
+	"portico/backend/kb"
 	"portico/backend/request"
 )
 
@@ -30,6 +32,8 @@ func (s *Server) jsmRoutes() http.Handler {
 	m.HandleFunc("GET "+jsmBase+"/request/{key}/notification", s.jsm(200, s.jsmNotification))
 	m.HandleFunc("PUT "+jsmBase+"/request/{key}/notification", s.jsm(204, s.jsmSubscribe(true)))
 	m.HandleFunc("DELETE "+jsmBase+"/request/{key}/notification", s.jsm(204, s.jsmSubscribe(false)))
+	m.HandleFunc("GET "+jsmBase+"/knowledgebase/article", s.jsm(200, s.jsmArticles))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/knowledgebase/article", s.jsm(200, s.jsmArticles))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := m.Handler(r); pattern == "" {
 			jsmFail(w, r, jsmNoEndpoint(r))
@@ -90,7 +94,16 @@ func (s *Server) jsmPortal(r *http.Request, who access.Caller) (helpcenter.Proje
 	if err != nil {
 		return helpcenter.Project{}, err
 	}
-	return s.b.HelpCenter.UsablePortal(r.Context(), who, id)
+	p, err := s.b.HelpCenter.UsablePortal(r.Context(), who, id)
+	switch k := fault.KindOf(err); {
+	case err == nil || k == "" || k == fault.Internal:
+		return p, err
+	case who.Anonymous():
+		return p, fault.Unauthorized("Log in, or send an API token, to use this service desk.", "")
+	}
+	// The portal explains a refusal to a person; the API does not tell a
+	// desk the caller may not use from one that does not exist (JSM.md §3.4).
+	return p, jsmNotFound("service desk", r.PathValue("id"))
 }
 
 func (s *Server) jsmDesk(r *http.Request, who access.Caller) (any, error) {
@@ -276,4 +289,49 @@ func (s *Server) jsmGroups(r *http.Request, who access.Caller) (any, error) {
 		out[i] = map[string]string{"id": u64(g.ID), "name": g.Name}
 	}
 	return pageOf(s, r, out, start, limit), nil
+}
+
+// jsmArticles is knowledge base search: JSM's Article shape, with its
+// @@@hl@@@ markers when highlight=true (the default, as JSM's).
+func (s *Server) jsmArticles(r *http.Request, who access.Caller) (any, error) {
+	start, limit, err := jsmPaging(r)
+	if err != nil {
+		return nil, err
+	}
+	var portal uint64
+	if r.PathValue("id") != "" {
+		p, err := s.jsmPortal(r, who)
+		if err != nil {
+			return nil, err
+		}
+		portal = p.ID
+	}
+	q := r.URL.Query().Get("query")
+	if strings.TrimSpace(q) == "" {
+		return nil, fault.InvalidFields(map[string]string{"query": "Give the words to search for."})
+	}
+	res, err := s.b.KB.Search(r.Context(), who, q, kb.SearchOptions{Portal: portal, Start: min(start, 1000), Limit: min(limit, 50),
+		NoTypes: true, NoLog: who.Role == access.Admin || who.Role == access.Agent})
+	if err != nil {
+		return nil, err
+	}
+	hl := boolParam(r, "highlight", true)
+	mark := func(s string) string {
+		if hl {
+			return s
+		}
+		return strings.NewReplacer("@@@hl@@@", "", "@@@endhl@@@", "").Replace(s)
+	}
+	base := s.baseURL(r.Context())
+	out := make([]map[string]any, len(res.Articles))
+	for i, a := range res.Articles {
+		title := a.Title
+		if a.TitleHl != "" {
+			title = a.TitleHl
+		}
+		out[i] = map[string]any{"title": mark(title), "excerpt": mark(a.Excerpt),
+			"source":  map[string]string{"type": "portico", "pageId": u64(a.ID), "spaceKey": u64(a.Portal.ID)},
+			"content": map[string]string{"iframeSrc": base + "/articles/" + u64(a.ID)}}
+	}
+	return s.envelope(r, out, start, limit, start+len(out) >= res.Total), nil
 }

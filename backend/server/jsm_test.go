@@ -266,3 +266,62 @@ func TestJSMRequestFlow(t *testing.T) {
 	jsmError(t, jsmCall(t, r, "", "GET", "/request/"+key, ""), 401)
 	jsmError(t, jsmCall(t, r, "", "POST", "/request", fmt.Sprintf(`{"serviceDeskId":"%s","requestTypeId":"%s","requestFieldValues":{"summary":"x"}}`, pid, typ)), 401)
 }
+
+// Knowledge base search through the API: JSM's Article shape, highlight
+// markers on request, and only what the caller may read.
+func TestJSMKnowledgeBase(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, _ := r.project("IT", access.Restricted)
+	other, _ := r.project("HR", access.Restricted)
+	alice := r.customerOf(pid, "Alice", "alice@example.com")
+	r.kbArticle(pid, "Reset a forgotten password", "Open the **account** page.", "published", "")
+	r.kbArticle(other, "Password rules for HR", "HR only.", "published", "")
+	r.kbArticle(pid, "Password draft", "Not yet.", "draft", "")
+	r.kbSync()
+	_, secret := jsmToken(t, r, alice.client, "kb")
+	a := "Bearer " + secret
+	res := jsmCall(t, r, a, "GET", "/knowledgebase/article?query=passwords&highlight=true", "")
+	if res.status != 200 {
+		t.Fatalf("kb search = %d %s", res.status, res.body)
+	}
+	vals := res.json(t)["values"].([]any)
+	if len(vals) != 1 {
+		t.Fatalf("Alice should find exactly her portal's published article: %s", res.body)
+	}
+	art := vals[0].(map[string]any)
+	if !strings.Contains(art["title"].(string), "@@@hl@@@password@@@endhl@@@") || art["content"].(map[string]any)["iframeSrc"] == "" {
+		t.Fatalf("article = %v", art)
+	}
+	res = jsmCall(t, r, a, "GET", "/servicedesk/"+pid+"/knowledgebase/article?query=password&highlight=false", "")
+	if strings.Contains(string(res.body), "@@@hl@@@") || !strings.Contains(string(res.body), "Reset a forgotten password") {
+		t.Fatalf("without highlight = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, a, "GET", "/servicedesk/"+other+"/knowledgebase/article?query=password", ""), 404)
+	jsmError(t, jsmCall(t, r, a, "GET", "/knowledgebase/article", ""), 400)
+}
+
+// A desk the caller may not use reads exactly like one that does not
+// exist; anonymous scripts are asked to authenticate either way.
+func TestJSMDeskRefusalsLeakNothing(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	hr, _ := r.project("HR", access.Restricted)
+	it, _ := r.project("IT", access.Restricted)
+	alice := r.customerOf(it, "Alice", "alice@example.com")
+	_, secret := jsmToken(t, r, alice.client, "x")
+	a := "Bearer " + secret
+	hidden := jsmError(t, jsmCall(t, r, a, "GET", "/servicedesk/"+hr, ""), 404)
+	missing := jsmError(t, jsmCall(t, r, a, "GET", "/servicedesk/424242", ""), 404)
+	if strings.ReplaceAll(hidden, hr, "N") != strings.ReplaceAll(missing, "424242", "N") {
+		t.Fatalf("a hidden desk (%q) reads differently from a missing one (%q)", hidden, missing)
+	}
+	for _, p := range []string{"/servicedesk/" + hr + "/requesttype", "/servicedesk/" + hr + "/requesttypegroup"} {
+		jsmError(t, jsmCall(t, r, a, "GET", p, ""), 404)
+	}
+	if res := jsmCall(t, r, a, "GET", "/servicedesk/"+it, ""); res.status != 200 {
+		t.Fatalf("her own desk = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, "", "GET", "/servicedesk/"+hr, ""), 401)
+	jsmError(t, jsmCall(t, r, "", "GET", "/servicedesk/424242", ""), 401)
+}
