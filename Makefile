@@ -136,6 +136,7 @@ bench: $(HEADLESS_BIN) $(STAMPS)/apt-bench
 	mkdir -p $(STAMPS)
 	CGO_ENABLED=0 go test -run '^$$' -bench . -benchmem -benchtime 2s ./backend/kv/ ./backend/access/ ./backend/ | tee $(STAMPS)/bench-kv.txt
 	CGO_ENABLED=0 go test -run '^$$' -bench Login -benchmem -benchtime 30x ./backend/identity/ | tee -a $(STAMPS)/bench-kv.txt
+	CGO_ENABLED=0 go test -run '^$$' -bench Authenticate -benchmem -benchtime 2s ./backend/identity/ | tee -a $(STAMPS)/bench-kv.txt
 	RELEVANCE_SWEEP=1 CGO_ENABLED=0 go test -count=1 -run TestRelevance -v ./backend/kb/ | tee $(STAMPS)/bench-relevance.txt
 	PORTICO_BIN=$(CURDIR)/$(HEADLESS_BIN) KV_BENCH=$(CURDIR)/$(STAMPS)/bench-kv.txt RELEVANCE=$(CURDIR)/$(STAMPS)/bench-relevance.txt OUT=$(CURDIR)/docs/BENCHMARKS.md \
 		CGO_ENABLED=0 go test -count=1 -tags bench -run '^TestBench$$' -v -timeout 60m ./backend/server/

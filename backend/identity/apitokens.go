@@ -157,7 +157,7 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, email, secret string
 	if !t.Expires.IsZero() && !now.Before(t.Expires) {
 		return Account{}, fault.Unauthorized("This API token has expired.", "Create a new token in your profile.")
 	}
-	if email != "" && subtle.ConstantTimeCompare([]byte(strings.ToLower(email)), []byte(strings.ToLower(a.Email))) != 1 {
+	if email = strings.ToLower(strings.TrimSpace(email)); email != "" && subtle.ConstantTimeCompare([]byte(email), []byte(strings.ToLower(a.Email))) != 1 {
 		return Account{}, errAPIToken
 	}
 	if !a.Active {

@@ -25,7 +25,7 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func newService(t *testing.T) (*identity.Service, *clock) {
+func newService(t testing.TB) (*identity.Service, *clock) {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	s, err := identity.New(kvtest.Open(t), zerolog.Nop(), identity.Options{
@@ -339,6 +339,88 @@ func BenchmarkLogin(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := s.Login(ctx, "bench", owner.Email, owner.Password); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAuthenticate: what every API call (a token) and every portal
+// call (a session cookie) costs to know who is asking.
+func BenchmarkAuthenticate(b *testing.B) {
+	s, _ := newService(b)
+	a, err := s.Setup(ctx, identity.Claim{Desktop: true}, owner)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, secret, err := s.CreateAPIToken(ctx, a.ID, "bench", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, _, err := s.Login(ctx, "bench", owner.Email, owner.Password)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("APITokenBasic", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.AuthenticateAPIToken(ctx, owner.Email, secret); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Session", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.Authenticate(ctx, sess); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// API tokens: shown once, found by their digest, bound to their account's
+// email under Basic, revocable, and refused once expired.
+func TestAPITokens(t *testing.T) {
+	s, clock := newService(t)
+	a, err := s.Setup(ctx, identity.Claim{Desktop: true}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, secret, err := s.CreateAPIToken(ctx, a.ID, "report", 1)
+	if err != nil || !strings.HasPrefix(secret, "ptk_") || tok.ID == 0 {
+		t.Fatalf("CreateAPIToken = %+v %q %v", tok, secret, err)
+	}
+	if got, err := s.AuthenticateAPIToken(ctx, "", secret); err != nil || got.ID != a.ID {
+		t.Fatalf("Bearer = %v, %v", got.ID, err)
+	}
+	if _, err := s.AuthenticateAPIToken(ctx, "someone@else.org", secret); fault.KindOf(err) != fault.Unauthenticated {
+		t.Fatalf("another email = %v", err)
+	}
+	if _, err := s.AuthenticateAPIToken(ctx, "", "ptk_"+strings.Repeat("A", 43)); fault.KindOf(err) != fault.Unauthenticated {
+		t.Fatalf("unknown token = %v", err)
+	}
+	list, err := s.APITokens(ctx, a.ID)
+	if err != nil || len(list) != 1 || list[0].Name != "report" {
+		t.Fatalf("APITokens = %+v, %v", list, err)
+	}
+	clock.Add(25 * time.Hour)
+	if _, err := s.AuthenticateAPIToken(ctx, "", secret); fault.KindOf(err) != fault.Unauthenticated || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired token = %v", err)
+	}
+	if err := s.RevokeAPIToken(ctx, a.ID+1, tok.ID); fault.KindOf(err) != fault.NotFound {
+		t.Fatalf("revoking another's token = %v", err)
+	}
+	if err := s.RevokeAPIToken(ctx, a.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.APITokens(ctx, a.ID); len(list) != 0 {
+		t.Fatalf("after revoking: %+v", list)
+	}
+	for _, bad := range []struct {
+		name string
+		days int
+	}{{"", 0}, {strings.Repeat("x", 101), 0}, {"ok", -1}, {"ok", 4000}} {
+		if _, _, err := s.CreateAPIToken(ctx, a.ID, bad.name, bad.days); fault.KindOf(err) != fault.Invalid {
+			t.Errorf("CreateAPIToken(%q, %d) = %v", bad.name, bad.days, err)
 		}
 	}
 }
