@@ -46,6 +46,8 @@ test('raise on the portal, reply in the console, see it and resolve on the porta
   // The customer logs in on the portal and raises a request.
   await customer.goto(url('/login'));
   await logIn(customer, cleo);
+  // Wait for the session before leaving the page, or the next page may load without it.
+  await customer.getByRole('button', { name: 'Log out' }).waitFor();
   await customer.goto(url(`/portal/${projectId}`));
   await customer.getByRole('link', { name: /Get help/ }).click();
   await customer.getByLabel('Summary').fill('The shared printer prints blank pages');
