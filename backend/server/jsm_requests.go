@@ -396,34 +396,6 @@ func (s *Server) statusPage(r *http.Request, v request.View, start, limit int) j
 	return pageOf(s, r, out, start, limit)
 }
 
-func (s *Server) jsmStatuses(r *http.Request, who access.Caller) (any, error) {
-	start, limit, err := jsmPaging(r)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.b.Requests.Get(r.Context(), who, r.PathValue("key"))
-	if err != nil {
-		return nil, err
-	}
-	return s.statusPage(r, v, start, limit), nil
-}
-
-func (s *Server) jsmTransitions(r *http.Request, who access.Caller) (any, error) {
-	start, limit, err := jsmPaging(r)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.b.Requests.Get(r.Context(), who, r.PathValue("key"))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]map[string]string, len(v.Transitions))
-	for i, t := range v.Transitions {
-		out[i] = map[string]string{"id": t.ID, "name": t.Name}
-	}
-	return pageOf(s, r, out, start, limit), nil
-}
-
 func (s *Server) jsmTransition(r *http.Request, who access.Caller) (any, error) {
 	in, err := jsmBody[struct {
 		ID                string `json:"id"`
@@ -441,6 +413,29 @@ func (s *Server) jsmTransition(r *http.Request, who access.Caller) (any, error) 
 	return nil, err
 }
 
+// requestPage answers a list about the path's request, one page of it.
+func (s *Server) requestPage(page func(s *Server, r *http.Request, v request.View, start, limit int) jsmPage) jsmHandler {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		start, limit, err := jsmPaging(r)
+		if err != nil {
+			return nil, err
+		}
+		v, err := s.b.Requests.Get(r.Context(), who, r.PathValue("key"))
+		if err != nil {
+			return nil, err
+		}
+		return page(s, r, v, start, limit), nil
+	}
+}
+
+func (s *Server) transitionsPage(r *http.Request, v request.View, start, limit int) jsmPage {
+	out := make([]map[string]string, len(v.Transitions))
+	for i, t := range v.Transitions {
+		out[i] = map[string]string{"id": t.ID, "name": t.Name}
+	}
+	return pageOf(s, r, out, start, limit)
+}
+
 func (s *Server) participantsPage(r *http.Request, v request.View, start, limit int) jsmPage {
 	base := s.baseURL(r.Context())
 	out := make([]jsmUser, len(v.Participants))
@@ -448,18 +443,6 @@ func (s *Server) participantsPage(r *http.Request, v request.View, start, limit 
 		out[i] = userView(base, p)
 	}
 	return pageOf(s, r, out, start, limit)
-}
-
-func (s *Server) jsmParticipants(r *http.Request, who access.Caller) (any, error) {
-	start, limit, err := jsmPaging(r)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.b.Requests.Get(r.Context(), who, r.PathValue("key"))
-	if err != nil {
-		return nil, err
-	}
-	return s.participantsPage(r, v, start, limit), nil
 }
 
 func (s *Server) jsmNotification(r *http.Request, who access.Caller) (any, error) {
