@@ -225,3 +225,12 @@ func OrgMembersTx(tx *kv.Tx, org uint64, fn func(account uint64) error) error {
 func OrgsOfTx(tx *kv.Tx, account uint64, fn func(org uint64) error) error {
 	return kv.ScanIDs(tx, keyMemberOrg+u(account)+"/", fn)
 }
+
+// OrgsOf returns the organizations account is a member of.
+func (s *Service) OrgsOf(ctx context.Context, account uint64) (map[uint64]bool, error) {
+	out := map[uint64]bool{}
+	err := s.db.View(ctx, func(tx *kv.Tx) error {
+		return kv.ScanIDs(tx, keyMemberOrg+u(account)+"/", func(org uint64) error { out[org] = true; return nil })
+	})
+	return out, err
+}

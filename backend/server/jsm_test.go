@@ -325,3 +325,72 @@ func TestJSMDeskRefusalsLeakNothing(t *testing.T) {
 	jsmError(t, jsmCall(t, r, "", "GET", "/servicedesk/"+hr, ""), 401)
 	jsmError(t, jsmCall(t, r, "", "GET", "/servicedesk/424242", ""), 401)
 }
+
+// Participants and organizations through the API: who is added can see
+// the request, who is removed cannot; organizations are seen by their
+// members and the staff who manage them.
+func TestJSMParticipantsAndOrganizations(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, typ := r.project("IT", access.Restricted)
+	alice := r.customerOf(pid, "Alice", "alice@example.com")
+	bob := r.customerOf(pid, "Bob", "bob@example.com")
+	_, ownerSecret := jsmToken(t, r, r.ownerClient(), "admin")
+	_, as := jsmToken(t, r, alice.client, "a")
+	_, bs := jsmToken(t, r, bob.client, "b")
+	o, a, b := "Bearer "+ownerSecret, "Bearer "+as, "Bearer "+bs
+	res := jsmCall(t, r, a, "POST", "/request", fmt.Sprintf(`{"serviceDeskId":"%s","requestTypeId":"%s","requestFieldValues":{"summary":"Printer jam"}}`, pid, typ))
+	if res.status != 201 {
+		t.Fatalf("create = %d %s", res.status, res.body)
+	}
+	key := res.json(t)["issueKey"].(string)
+	jsmError(t, jsmCall(t, r, b, "GET", "/request/"+key, ""), 404)
+	res = jsmCall(t, r, o, "POST", "/request/"+key+"/participant", fmt.Sprintf(`{"accountIds":["%d"]}`, bob.id))
+	if res.status != 200 || !strings.Contains(string(res.body), `"displayName":"Bob"`) {
+		t.Fatalf("add participant = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, b, "GET", "/request/"+key, ""); res.status != 200 {
+		t.Fatalf("Bob as participant = %d %s", res.status, res.body)
+	}
+	res = jsmCall(t, r, o, "DELETE", "/request/"+key+"/participant", `{"usernames":["bob@example.com"]}`)
+	if res.status != 200 || strings.Contains(string(res.body), "Bob") {
+		t.Fatalf("remove participant = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, b, "GET", "/request/"+key, ""), 404)
+	jsmError(t, jsmCall(t, r, o, "POST", "/request/"+key+"/participant", `{"accountIds":["not-an-id"]}`), 400)
+	jsmError(t, jsmCall(t, r, o, "POST", "/request/"+key+"/participant", `{}`), 400)
+
+	jsmError(t, jsmCall(t, r, a, "POST", "/organization", `{"name":"Sneaky"}`), 403)
+	res = jsmCall(t, r, o, "POST", "/organization", `{"name":"Acme"}`)
+	if res.status != 201 {
+		t.Fatalf("create org = %d %s", res.status, res.body)
+	}
+	org := res.json(t)["id"].(string)
+	if res := jsmCall(t, r, o, "POST", "/organization/"+org+"/user", fmt.Sprintf(`{"accountIds":["%d"]}`, alice.id)); res.status != 204 {
+		t.Fatalf("add member = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, a, "GET", "/organization", ""); !strings.Contains(string(res.body), `"name":"Acme"`) {
+		t.Fatalf("Alice's organizations = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, b, "GET", "/organization", ""); res.status != 200 || strings.Contains(string(res.body), "Acme") {
+		t.Fatalf("Bob's organizations = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, b, "GET", "/organization/"+org, ""), 404)
+	jsmError(t, jsmCall(t, r, a, "GET", "/organization?accountId="+fmt.Sprint(alice.id), ""), 403)
+	if res := jsmCall(t, r, o, "GET", "/organization?accountId="+fmt.Sprint(alice.id), ""); !strings.Contains(string(res.body), "Acme") {
+		t.Fatalf("staff filtering by member = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, o, "GET", "/organization/"+org+"/user", ""); res.status != 200 || !strings.Contains(string(res.body), "alice@example.com") {
+		t.Fatalf("members = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, o, "DELETE", "/organization/"+org+"/user", fmt.Sprintf(`{"accountIds":["%d"]}`, alice.id)); res.status != 204 {
+		t.Fatalf("remove member = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, a, "GET", "/organization", ""); strings.Contains(string(res.body), "Acme") {
+		t.Fatalf("Alice still sees the organization she left: %s", res.body)
+	}
+	if res := jsmCall(t, r, o, "DELETE", "/organization/"+org, ""); res.status != 204 {
+		t.Fatalf("delete org = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, o, "GET", "/organization/"+org, ""), 404)
+}
