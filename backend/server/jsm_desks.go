@@ -41,6 +41,13 @@ func (s *Server) jsmRoutes() http.Handler {
 	m.HandleFunc("GET "+jsmBase+"/organization/{id}/user", s.jsm(200, s.jsmOrgUsers))
 	m.HandleFunc("POST "+jsmBase+"/organization/{id}/user", s.jsm(204, s.jsmOrgUsersChange(true)))
 	m.HandleFunc("DELETE "+jsmBase+"/organization/{id}/user", s.jsm(204, s.jsmOrgUsersChange(false)))
+	m.HandleFunc("POST "+jsmBase+"/customer", s.jsm(201, s.jsmCreateCustomer))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/customer", s.jsm(200, s.jsmDeskCustomers))
+	m.HandleFunc("POST "+jsmBase+"/servicedesk/{id}/customer", s.jsm(204, s.jsmDeskCustomersChange(true)))
+	m.HandleFunc("DELETE "+jsmBase+"/servicedesk/{id}/customer", s.jsm(204, s.jsmDeskCustomersChange(false)))
+	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/organization", s.jsm(200, s.jsmDeskOrgs))
+	m.HandleFunc("POST "+jsmBase+"/servicedesk/{id}/organization", s.jsm(204, s.jsmDeskOrgChange(true)))
+	m.HandleFunc("DELETE "+jsmBase+"/servicedesk/{id}/organization", s.jsm(204, s.jsmDeskOrgChange(false)))
 	m.HandleFunc("GET "+jsmBase+"/knowledgebase/article", s.jsm(200, s.jsmArticles))
 	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/knowledgebase/article", s.jsm(200, s.jsmArticles))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

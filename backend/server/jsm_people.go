@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -275,5 +276,161 @@ func (s *Server) jsmOrgUsersChange(add bool) jsmHandler {
 			}
 		}
 		return nil, nil
+	}
+}
+
+// jsmStaffDesk opens the path's service desk for those who manage its
+// customers; anyone else is told it does not exist.
+func (s *Server) jsmStaffDesk(r *http.Request, who access.Caller) (uint64, error) {
+	p, err := s.jsmPortal(r, who)
+	if err != nil {
+		return 0, err
+	}
+	if err := access.ManageCustomers(who, p.ID).Err(); err != nil {
+		if who.Role == access.Customer {
+			return 0, jsmNotFound("service desk", r.PathValue("id"))
+		}
+		return 0, err
+	}
+	return p.ID, nil
+}
+
+func (s *Server) jsmDeskCustomers(r *http.Request, who access.Caller) (any, error) {
+	start, limit, err := jsmPaging(r)
+	if err != nil {
+		return nil, err
+	}
+	desk, err := s.jsmStaffDesk(r, who)
+	if err != nil {
+		return nil, err
+	}
+	rows, _, err := s.b.HelpCenter.Customers(r.Context(), who, desk, r.URL.Query().Get("query"), 10_000)
+	if err != nil {
+		return nil, err
+	}
+	base := s.baseURL(r.Context())
+	out := make([]jsmUser, len(rows))
+	for i, row := range rows {
+		out[i] = userView(base, request.PersonView{ID: row.Account.ID, Name: row.Account.Name, Email: row.Account.Email})
+		out[i].Active = row.Account.Active
+	}
+	return pageOf(s, r, out, start, limit), nil
+}
+
+// jsmDeskCustomersChange adds existing accounts to a desk's customers (ids
+// already there are ignored) or removes them; 204.
+func (s *Server) jsmDeskCustomersChange(add bool) jsmHandler {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		desk, err := s.jsmStaffDesk(r, who)
+		if err != nil {
+			return nil, err
+		}
+		in, err := jsmBody[jsmPeople](r)
+		if err != nil {
+			return nil, err
+		}
+		ids, emails, err := in.split()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range emails {
+			a, err := s.b.Identity.Find(r.Context(), e)
+			if err != nil {
+				return nil, fault.InvalidFields(map[string]string{"accountIds": "There is no account for " + e + "."})
+			}
+			ids = append(ids, a.ID)
+		}
+		for _, id := range ids {
+			if add {
+				err = s.b.HelpCenter.AddCustomer(r.Context(), who, desk, id)
+			} else {
+				err = s.b.HelpCenter.RemoveCustomer(r.Context(), who, desk, id)
+			}
+			if fault.KindOf(err) == fault.NotFound {
+				return nil, fault.InvalidFields(map[string]string{"accountIds": "There is no account " + u64(id) + "."})
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+}
+
+// jsmCreateCustomer makes a customer account (JSM: a portal-only
+// customer) and queues its set-password link. An email that has an
+// account is a 400, or a 409 with strictConflictStatusCode=true.
+func (s *Server) jsmCreateCustomer(r *http.Request, who access.Caller) (any, error) {
+	if err := access.ManageSite(who).Err(); err != nil {
+		return nil, err
+	}
+	in, err := jsmBody[struct {
+		Email       string `json:"email"`
+		DisplayName string `json:"displayName"`
+		FullName    string `json:"fullName"`
+	}](r)
+	if err != nil {
+		return nil, err
+	}
+	name := in.DisplayName
+	if name == "" {
+		name = in.FullName
+	}
+	a, existed, err := s.b.Identity.Invite(r.Context(), identity.NewAccount{Name: name, Email: in.Email, Role: identity.Customer})
+	if err != nil {
+		return nil, err
+	}
+	if existed {
+		msg := "An account already exists for this email."
+		if boolParam(r, "strictConflictStatusCode", false) {
+			return nil, fault.Conflictf("%s", msg)
+		}
+		return nil, fault.Invalidf("%s", msg)
+	}
+	s.b.Requests.NewAccount(r.Context(), a)
+	return userView(s.baseURL(r.Context()), request.PersonView{ID: a.ID, Name: a.Name, Email: a.Email}), nil
+}
+
+func (s *Server) jsmDeskOrgs(r *http.Request, who access.Caller) (any, error) {
+	start, limit, err := jsmPaging(r)
+	if err != nil {
+		return nil, err
+	}
+	desk, err := s.jsmStaffDesk(r, who)
+	if err != nil {
+		return nil, err
+	}
+	orgs, err := s.b.HelpCenter.ProjectOrgs(r.Context(), desk)
+	if err != nil {
+		return nil, err
+	}
+	base := s.baseURL(r.Context())
+	out := make([]jsmOrg, len(orgs))
+	for i, o := range orgs {
+		out[i] = orgOf(base, o)
+	}
+	return pageOf(s, r, out, start, limit), nil
+}
+
+func (s *Server) jsmDeskOrgChange(attach bool) jsmHandler {
+	return func(r *http.Request, who access.Caller) (any, error) {
+		desk, err := s.jsmStaffDesk(r, who)
+		if err != nil {
+			return nil, err
+		}
+		in, err := jsmBody[struct {
+			OrganizationID json.RawMessage `json:"organizationId"`
+		}](r)
+		if err != nil {
+			return nil, err
+		}
+		org, err := idValue(in.OrganizationID, "organizationId")
+		if err != nil {
+			return nil, err
+		}
+		if attach {
+			return nil, s.b.HelpCenter.AttachOrg(r.Context(), who, desk, org)
+		}
+		return nil, s.b.HelpCenter.DetachOrg(r.Context(), who, desk, org)
 	}
 }

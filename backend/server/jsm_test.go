@@ -394,3 +394,65 @@ func TestJSMParticipantsAndOrganizations(t *testing.T) {
 	}
 	jsmError(t, jsmCall(t, r, o, "GET", "/organization/"+org, ""), 404)
 }
+
+// Customers and a desk's organizations through the API: admins create
+// customers (who get a set-password link), staff add and remove them and
+// attach organizations; customers are told the desk's lists do not exist.
+func TestJSMCustomers(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, _ := r.project("IT", access.Restricted)
+	alice := r.customerOf(pid, "Alice", "alice@example.com")
+	_, ownerSecret := jsmToken(t, r, r.ownerClient(), "admin")
+	_, as := jsmToken(t, r, alice.client, "a")
+	o, a := "Bearer "+ownerSecret, "Bearer "+as
+
+	res := jsmCall(t, r, o, "POST", "/customer", `{"email":"dan@example.com","displayName":"Dan"}`)
+	if res.status != 201 || res.json(t)["emailAddress"] != "dan@example.com" {
+		t.Fatalf("create customer = %d %s", res.status, res.body)
+	}
+	dan := res.json(t)["accountId"].(string)
+	jsmError(t, jsmCall(t, r, o, "POST", "/customer", `{"email":"dan@example.com","displayName":"Dan"}`), 400)
+	jsmError(t, jsmCall(t, r, o, "POST", "/customer?strictConflictStatusCode=true", `{"email":"dan@example.com","displayName":"Dan"}`), 409)
+	jsmError(t, jsmCall(t, r, a, "POST", "/customer", `{"email":"eve@example.com","displayName":"Eve"}`), 403)
+	if out := do(t, r.ownerClient(), "GET", r.lan.URL+"/api/outbox", ""); !strings.Contains(string(out.body), "dan@example.com") {
+		t.Fatalf("no set-password link waiting for the new customer: %s", out.body)
+	}
+
+	if res := jsmCall(t, r, o, "POST", "/servicedesk/"+pid+"/customer", `{"accountIds":["`+dan+`"]}`); res.status != 204 {
+		t.Fatalf("add customer = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, o, "POST", "/servicedesk/"+pid+"/customer", `{"accountIds":["`+dan+`"]}`); res.status != 204 {
+		t.Fatalf("adding again = %d %s", res.status, res.body)
+	}
+	list := jsmCall(t, r, o, "GET", "/servicedesk/"+pid+"/customer?query=dan", "")
+	if list.status != 200 || !strings.Contains(string(list.body), "dan@example.com") || strings.Contains(string(list.body), "alice@") {
+		t.Fatalf("customers matching dan = %d %s", list.status, list.body)
+	}
+	jsmError(t, jsmCall(t, r, a, "GET", "/servicedesk/"+pid+"/customer", ""), 404)
+	jsmError(t, jsmCall(t, r, a, "POST", "/servicedesk/"+pid+"/customer", `{"accountIds":["`+dan+`"]}`), 404)
+	if res := jsmCall(t, r, o, "DELETE", "/servicedesk/"+pid+"/customer", `{"accountIds":["`+dan+`"]}`); res.status != 204 {
+		t.Fatalf("remove customer = %d %s", res.status, res.body)
+	}
+	if list := jsmCall(t, r, o, "GET", "/servicedesk/"+pid+"/customer", ""); strings.Contains(string(list.body), "dan@example.com") {
+		t.Fatalf("removed customer still listed: %s", list.body)
+	}
+	jsmError(t, jsmCall(t, r, o, "POST", "/servicedesk/"+pid+"/customer", `{"accountIds":["999999"]}`), 400)
+
+	org := jsmCall(t, r, o, "POST", "/organization", `{"name":"Acme"}`).json(t)["id"].(string)
+	for _, body := range []string{`{"organizationId":` + org + `}`, `{"organizationId":"` + org + `"}`} {
+		if res := jsmCall(t, r, o, "POST", "/servicedesk/"+pid+"/organization", body); res.status != 204 {
+			t.Fatalf("attach %s = %d %s", body, res.status, res.body)
+		}
+	}
+	if res := jsmCall(t, r, o, "GET", "/servicedesk/"+pid+"/organization", ""); !strings.Contains(string(res.body), `"name":"Acme"`) {
+		t.Fatalf("desk's organizations = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, a, "GET", "/servicedesk/"+pid+"/organization", ""), 404)
+	if res := jsmCall(t, r, o, "DELETE", "/servicedesk/"+pid+"/organization", `{"organizationId":"`+org+`"}`); res.status != 204 {
+		t.Fatalf("detach = %d %s", res.status, res.body)
+	}
+	if res := jsmCall(t, r, o, "GET", "/servicedesk/"+pid+"/organization", ""); strings.Contains(string(res.body), "Acme") {
+		t.Fatalf("detached organization still listed: %s", res.body)
+	}
+}
