@@ -3,6 +3,8 @@ package server_test
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -455,4 +457,62 @@ func TestJSMCustomers(t *testing.T) {
 	if res := jsmCall(t, r, o, "GET", "/servicedesk/"+pid+"/organization", ""); strings.Contains(string(res.body), "Acme") {
 		t.Fatalf("detached organization still listed: %s", res.body)
 	}
+}
+
+// Attachments as JSM clients send them: a temporary upload with the XSRF
+// header, then attached with a comment; another customer can neither
+// attach to nor list the request's files.
+func TestJSMAttachments(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, typ := r.project("IT", access.Restricted)
+	alice := r.customerOf(pid, "Alice", "alice@example.com")
+	bob := r.customerOf(pid, "Bob", "bob@example.com")
+	_, as := jsmToken(t, r, alice.client, "a")
+	_, bs := jsmToken(t, r, bob.client, "b")
+	a, b := "Bearer "+as, "Bearer "+bs
+	key := jsmCall(t, r, a, "POST", "/request", fmt.Sprintf(`{"serviceDeskId":"%s","requestTypeId":"%s","requestFieldValues":{"summary":"Screen flickers"}}`, pid, typ)).json(t)["issueKey"].(string)
+
+	upload := func(auth string, xsrf bool) response {
+		t.Helper()
+		var buf strings.Builder
+		mw := multipart.NewWriter(&buf)
+		fw, _ := mw.CreateFormFile("file", "flicker.txt")
+		fw.Write([]byte("it flickers at 60 Hz"))
+		mw.Close()
+		hdr := []string{"Authorization", auth, "Content-Type", mw.FormDataContentType()}
+		if xsrf {
+			hdr = append(hdr, "X-Atlassian-Token", "no-check")
+		}
+		req, _ := http.NewRequest("POST", r.lan.URL+"/rest/servicedeskapi/servicedesk/"+pid+"/attachTemporaryFile", strings.NewReader(buf.String()))
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return response{res.StatusCode, res.Header, body}
+	}
+	jsmError(t, upload(a, false), 403)
+	res := upload(a, true)
+	if res.status != 201 {
+		t.Fatalf("temporary file = %d %s", res.status, res.body)
+	}
+	tmp := res.json(t)["temporaryAttachments"].([]any)[0].(map[string]any)["temporaryAttachmentId"].(string)
+	// Bob cannot attach Alice's upload to anything, nor reach her request.
+	jsmError(t, jsmCall(t, r, b, "POST", "/request/"+key+"/attachment", `{"temporaryAttachmentIds":["`+tmp+`"],"public":true}`), 404)
+	res = jsmCall(t, r, a, "POST", "/request/"+key+"/attachment", `{"temporaryAttachmentIds":["`+tmp+`"],"public":true,"additionalComment":{"body":"Here is what I see"}}`)
+	if res.status != 201 || !strings.Contains(string(res.body), "flicker.txt") || !strings.Contains(string(res.body), "Here is what I see") {
+		t.Fatalf("attach = %d %s", res.status, res.body)
+	}
+	list := jsmCall(t, r, a, "GET", "/request/"+key+"/attachment", "")
+	if list.status != 200 || !strings.Contains(string(list.body), `"filename":"flicker.txt"`) {
+		t.Fatalf("attachments = %d %s", list.status, list.body)
+	}
+	jsmError(t, jsmCall(t, r, b, "GET", "/request/"+key+"/attachment", ""), 404)
+	// An id that is not a temporary upload of the caller's.
+	jsmError(t, jsmCall(t, r, a, "POST", "/request/"+key+"/attachment", `{"temporaryAttachmentIds":["`+tmp+`"],"public":true}`), 400)
 }

@@ -160,6 +160,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		switch p := r.URL.Path; {
 		case p == "/api/uploads":
 			limit = s.b.Requests.MaxUpload
+		case strings.HasPrefix(p, jsmBase+"/") && strings.HasSuffix(p, "/attachTemporaryFile"):
+			// The file, and the multipart framing around it.
+			limit = s.b.Requests.MaxUpload + 64<<10
 		case strings.HasPrefix(p, "/api/kb/articles/") && strings.HasSuffix(p, "/files"):
 			limit = s.b.KB.MaxFile
 		case strings.HasSuffix(p, "/kb/import"):
