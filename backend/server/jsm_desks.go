@@ -42,7 +42,7 @@ func (s *Server) jsmRoutes() http.Handler {
 	m.HandleFunc("POST "+jsmBase+"/organization/{id}/user", s.jsm(204, s.jsmOrgUsersChange(true)))
 	m.HandleFunc("DELETE "+jsmBase+"/organization/{id}/user", s.jsm(204, s.jsmOrgUsersChange(false)))
 	m.HandleFunc("POST "+jsmBase+"/servicedesk/{id}/attachTemporaryFile", s.jsm(201, s.jsmTemporaryFile))
-	m.HandleFunc("GET "+jsmBase+"/request/{key}/attachment", s.jsm(200, s.jsmAttachments))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/attachment", s.jsm(200, s.requestPage((*Server).attachmentsPage)))
 	m.HandleFunc("POST "+jsmBase+"/request/{key}/attachment", s.jsm(201, s.jsmAttach))
 	m.HandleFunc("POST "+jsmBase+"/customer", s.jsm(201, s.jsmCreateCustomer))
 	m.HandleFunc("GET "+jsmBase+"/servicedesk/{id}/customer", s.jsm(200, s.jsmDeskCustomers))

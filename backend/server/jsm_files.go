@@ -86,16 +86,8 @@ func (s *Server) attachmentsOf(r *http.Request, v request.View) []jsmAttachment 
 	return out
 }
 
-func (s *Server) jsmAttachments(r *http.Request, who access.Caller) (any, error) {
-	start, limit, err := jsmPaging(r)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.b.Requests.Get(r.Context(), who, r.PathValue("key"))
-	if err != nil {
-		return nil, err
-	}
-	return pageOf(s, r, s.attachmentsOf(r, v), start, limit), nil
+func (s *Server) attachmentsPage(r *http.Request, v request.View, start, limit int) jsmPage {
+	return pageOf(s, r, s.attachmentsOf(r, v), start, limit)
 }
 
 func (s *Server) jsmAttach(r *http.Request, who access.Caller) (any, error) {

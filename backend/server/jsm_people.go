@@ -38,12 +38,41 @@ func (in jsmPeople) split() (ids request.IDs, emails []string, err error) {
 	return ids, emails, nil
 }
 
-func (s *Server) jsmAddParticipants(r *http.Request, who access.Caller) (any, error) {
+// peopleIn reads a body that names people and splits it.
+func peopleIn(r *http.Request) (request.IDs, []string, error) {
 	in, err := jsmBody[jsmPeople](r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids, emails, err := in.split()
+	return in.split()
+}
+
+// accountIDs adds the accounts of emails to ids; an email without an
+// account is refused in the words of field.
+func (s *Server) accountIDs(r *http.Request, ids request.IDs, emails []string) (request.IDs, error) {
+	for _, e := range emails {
+		a, err := s.b.Identity.Find(r.Context(), e)
+		if err != nil {
+			return nil, fault.InvalidFields(map[string]string{"accountIds": "There is no account for " + e + "."})
+		}
+		ids = append(ids, a.ID)
+	}
+	return ids, nil
+}
+
+// accountsPage is a page of Users.
+func (s *Server) accountsPage(r *http.Request, accounts []identity.Account, start, limit int) jsmPage {
+	base := s.baseURL(r.Context())
+	out := make([]jsmUser, len(accounts))
+	for i, a := range accounts {
+		out[i] = userView(base, request.PersonView{ID: a.ID, Name: a.Name, Email: a.Email})
+		out[i].Active = a.Active
+	}
+	return pageOf(s, r, out, start, limit)
+}
+
+func (s *Server) jsmAddParticipants(r *http.Request, who access.Caller) (any, error) {
+	ids, emails, err := peopleIn(r)
 	if err != nil {
 		return nil, err
 	}
@@ -55,20 +84,12 @@ func (s *Server) jsmAddParticipants(r *http.Request, who access.Caller) (any, er
 }
 
 func (s *Server) jsmRemoveParticipants(r *http.Request, who access.Caller) (any, error) {
-	in, err := jsmBody[jsmPeople](r)
+	ids, emails, err := peopleIn(r)
+	if err == nil {
+		ids, err = s.accountIDs(r, ids, emails)
+	}
 	if err != nil {
 		return nil, err
-	}
-	ids, emails, err := in.split()
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range emails {
-		a, err := s.b.Identity.Find(r.Context(), e)
-		if err != nil {
-			return nil, fault.InvalidFields(map[string]string{"accountIds": e + " is not a participant."})
-		}
-		ids = append(ids, a.ID)
 	}
 	for _, id := range ids {
 		if _, err := s.b.Requests.RemoveParticipant(r.Context(), who, r.PathValue("key"), id); err != nil {
@@ -227,12 +248,7 @@ func (s *Server) jsmOrgUsers(r *http.Request, who access.Caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := s.baseURL(r.Context())
-	out := make([]jsmUser, len(members))
-	for i, m := range members {
-		out[i] = userView(base, request.PersonView{ID: m.ID, Name: m.Name, Email: m.Email})
-	}
-	return pageOf(s, r, out, start, limit), nil
+	return s.accountsPage(r, members, start, limit), nil
 }
 
 // jsmOrgUsersChange adds (by account) or removes members; 204.
@@ -242,11 +258,7 @@ func (s *Server) jsmOrgUsersChange(add bool) jsmHandler {
 		if err != nil {
 			return nil, err
 		}
-		in, err := jsmBody[jsmPeople](r)
-		if err != nil {
-			return nil, err
-		}
-		ids, emails, err := in.split()
+		ids, emails, err := peopleIn(r)
 		if err != nil {
 			return nil, err
 		}
@@ -308,13 +320,11 @@ func (s *Server) jsmDeskCustomers(r *http.Request, who access.Caller) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	base := s.baseURL(r.Context())
-	out := make([]jsmUser, len(rows))
+	accounts := make([]identity.Account, len(rows))
 	for i, row := range rows {
-		out[i] = userView(base, request.PersonView{ID: row.Account.ID, Name: row.Account.Name, Email: row.Account.Email})
-		out[i].Active = row.Account.Active
+		accounts[i] = row.Account
 	}
-	return pageOf(s, r, out, start, limit), nil
+	return s.accountsPage(r, accounts, start, limit), nil
 }
 
 // jsmDeskCustomersChange adds existing accounts to a desk's customers (ids
@@ -325,20 +335,12 @@ func (s *Server) jsmDeskCustomersChange(add bool) jsmHandler {
 		if err != nil {
 			return nil, err
 		}
-		in, err := jsmBody[jsmPeople](r)
+		ids, emails, err := peopleIn(r)
+		if err == nil {
+			ids, err = s.accountIDs(r, ids, emails)
+		}
 		if err != nil {
 			return nil, err
-		}
-		ids, emails, err := in.split()
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range emails {
-			a, err := s.b.Identity.Find(r.Context(), e)
-			if err != nil {
-				return nil, fault.InvalidFields(map[string]string{"accountIds": "There is no account for " + e + "."})
-			}
-			ids = append(ids, a.ID)
 		}
 		for _, id := range ids {
 			if add {
