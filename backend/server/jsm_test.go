@@ -516,3 +516,80 @@ func TestJSMAttachments(t *testing.T) {
 	// An id that is not a temporary upload of the caller's.
 	jsmError(t, jsmCall(t, r, a, "POST", "/request/"+key+"/attachment", `{"temporaryAttachmentIds":["`+tmp+`"],"public":true}`), 400)
 }
+
+// The Step 3 IDOR sweep on the API's paths: a customer of the same portal,
+// a customer of another portal and an agent of another project call every
+// request endpoint of the API on someone else's request, by id and by
+// key. Every answer is a 404 (never a 403 or a 5xx), no body names the
+// request, and the request is unchanged afterwards.
+func TestJSMRequestIDORSweep(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, typ := r.project("IT", access.Restricted)
+	hr, _ := r.project("HR", access.Restricted)
+	alice := r.customerOf(pid, "Alice", "alice@example.com")
+	mallory := r.customerOf(pid, "Mallory", "mallory@example.com")
+	carl := r.customerOf(hr, "Carl", "carl@example.com")
+	hank := r.rqAgent(r.ownerClient(), "Hank", "hank@example.com", mustID(t, hr))
+	_, as := jsmToken(t, r, alice.client, "a")
+	a := "Bearer " + as
+	created := jsmCall(t, r, a, "POST", "/request", fmt.Sprintf(`{"serviceDeskId":"%s","requestTypeId":"%s","requestFieldValues":{"summary":"Quarterly salary spreadsheet","description":"confidential figures"}}`, pid, typ)).json(t)
+	key, id := created["issueKey"].(string), created["issueId"].(string)
+	if res := jsmCall(t, r, a, "POST", "/request/"+key+"/comment", `{"body":"the secret appendix","public":true}`); res.status != 201 {
+		t.Fatalf("comment = %d %s", res.status, res.body)
+	}
+	before := jsmCall(t, r, a, "GET", "/request/"+key+"?expand=participant,status,comment", "").body
+
+	type call struct{ method, path, body string }
+	calls := func(ref string) []call {
+		return []call{
+			{"GET", "/request/" + ref, ""},
+			{"GET", "/request/" + ref + "?expand=comment,participant,status,serviceDesk,action", ""},
+			{"GET", "/request/" + ref + "/comment", ""},
+			{"POST", "/request/" + ref + "/comment", `{"body":"pwned","public":true}`},
+			{"GET", "/request/" + ref + "/status", ""},
+			{"GET", "/request/" + ref + "/transition", ""},
+			{"POST", "/request/" + ref + "/transition", `{"id":"resolve"}`},
+			{"GET", "/request/" + ref + "/participant", ""},
+			{"POST", "/request/" + ref + "/participant", `{"accountIds":["` + fmt.Sprint(mallory.id) + `"]}`},
+			{"DELETE", "/request/" + ref + "/participant", `{"accountIds":["` + fmt.Sprint(alice.id) + `"]}`},
+			{"GET", "/request/" + ref + "/notification", ""},
+			{"PUT", "/request/" + ref + "/notification", ""},
+			{"DELETE", "/request/" + ref + "/notification", ""},
+			{"GET", "/request/" + ref + "/attachment", ""},
+			{"POST", "/request/" + ref + "/attachment", `{"temporaryAttachmentIds":["1"],"public":true}`},
+		}
+	}
+	for _, p := range []persona{mallory, carl, hank} {
+		_, secret := jsmToken(t, r, p.client, "sweep")
+		auth := "Bearer " + secret
+		for _, ref := range []string{key, id} {
+			for _, c := range calls(ref) {
+				res := jsmCall(t, r, auth, c.method, c.path, c.body)
+				if res.status != 404 {
+					t.Errorf("%s: %s %s = %d %s", p.name, c.method, c.path, res.status, res.body)
+					continue
+				}
+				body := strings.ToLower(string(res.body))
+				for _, secretWord := range []string{"salary", "confidential", "appendix", "alice"} {
+					if strings.Contains(body, secretWord) {
+						t.Errorf("%s: %s %s names %q: %s", p.name, c.method, c.path, secretWord, res.body)
+					}
+				}
+			}
+		}
+		for _, q := range []string{"", "?searchTerm=salary", "?requestOwnership=ALL_REQUESTS&requestStatus=ALL_REQUESTS", "?serviceDeskId=" + pid} {
+			res := jsmCall(t, r, auth, "GET", "/request"+q, "")
+			if res.status != 200 && res.status != 404 || strings.Contains(string(res.body), key) {
+				t.Errorf("%s: list %s = %d %s", p.name, q, res.status, res.body)
+			}
+		}
+		if res := jsmCall(t, r, auth, "GET", "/knowledgebase/article?query=salary", ""); res.status >= 500 {
+			t.Errorf("%s: kb search = %d", p.name, res.status)
+		}
+	}
+	after := jsmCall(t, r, a, "GET", "/request/"+key+"?expand=participant,status,comment", "").body
+	if string(before) != string(after) {
+		t.Fatalf("the request changed under the sweep:\nbefore %s\nafter  %s", before, after)
+	}
+}
