@@ -42,6 +42,8 @@ func (s *Server) jsmRoutes() http.Handler {
 	m.HandleFunc("POST "+jsmBase+"/organization/{id}/user", s.jsm(204, s.jsmOrgUsersChange(true)))
 	m.HandleFunc("DELETE "+jsmBase+"/organization/{id}/user", s.jsm(204, s.jsmOrgUsersChange(false)))
 	m.HandleFunc("POST "+jsmBase+"/servicedesk/{id}/attachTemporaryFile", s.jsm(201, s.jsmTemporaryFile))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/comment/{comment}", s.jsm(200, s.jsmOneComment))
+	m.HandleFunc("GET "+jsmBase+"/request/{key}/attachment/{att}", s.jsmAttachmentContent)
 	m.HandleFunc("GET "+jsmBase+"/request/{key}/attachment", s.jsm(200, s.requestPage((*Server).attachmentsPage)))
 	m.HandleFunc("POST "+jsmBase+"/request/{key}/attachment", s.jsm(201, s.jsmAttach))
 	m.HandleFunc("POST "+jsmBase+"/customer", s.jsm(201, s.jsmCreateCustomer))

@@ -67,7 +67,8 @@ func (s *Server) attachmentsOf(r *http.Request, v request.View) []jsmAttachment 
 	base := s.baseURL(r.Context())
 	view := func(a request.AttachmentView, at jsmDate, author *request.PersonView) jsmAttachment {
 		out := jsmAttachment{Filename: a.Name, Created: at, Size: a.Size, MimeType: a.Type,
-			Links: map[string]string{"self": base + jsmBase + "/request/" + u64(v.ID) + "/attachment/" + u64(a.ID), "content": base + a.URL}}
+			Links: map[string]string{"self": base + jsmBase + "/request/" + u64(v.ID) + "/attachment/" + u64(a.ID),
+				"content": base + jsmBase + "/request/" + u64(v.ID) + "/attachment/" + u64(a.ID)}}
 		if author != nil {
 			u := userView(base, *author)
 			out.Author = &u
@@ -128,4 +129,33 @@ func (s *Server) jsmAttach(r *http.Request, who access.Caller) (any, error) {
 		c.Author = userView(base, *a.Author)
 	}
 	return map[string]any{"attachments": pageOf(s, r, added, 0, 50), "comment": c}, nil
+}
+
+// jsmAttachmentContent sends one of a request's files, sandboxed like the
+// portal's downloads; a file of another request is not found here.
+func (s *Server) jsmAttachmentContent(w http.ResponseWriter, r *http.Request) {
+	who, err := s.who(r)
+	if err != nil {
+		jsmFail(w, r, err)
+		return
+	}
+	v, err := s.b.Requests.Get(r.Context(), who, r.PathValue("key"))
+	if err != nil {
+		jsmFail(w, r, err)
+		return
+	}
+	id, err := jsmID(r, "att", "attachment")
+	if err != nil {
+		jsmFail(w, r, err)
+		return
+	}
+	a, data, err := s.b.Requests.File(r.Context(), who, id)
+	if err == nil && a.Request != v.ID {
+		err = jsmNotFound("attachment", r.PathValue("att"))
+	}
+	if err != nil {
+		jsmFail(w, r, err)
+		return
+	}
+	sendBytes(w, a.Type, "attachment", a.Name, "private, no-store", data)
 }

@@ -459,3 +459,17 @@ func (s *Server) jsmSubscribe(on bool) jsmHandler {
 		return nil, err
 	}
 }
+
+func (s *Server) jsmOneComment(r *http.Request, who access.Caller) (any, error) {
+	v, err := s.b.Requests.Get(r.Context(), who, r.PathValue("key"))
+	if err != nil {
+		return nil, err
+	}
+	page := s.commentsPage(r, who, v, 0, len(v.Activity)+1, true, true)
+	for _, c := range page.Values.([]jsmComment) {
+		if c.ID == r.PathValue("comment") {
+			return c, nil
+		}
+	}
+	return nil, jsmNotFound("comment", r.PathValue("comment"))
+}

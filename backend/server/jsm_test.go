@@ -513,6 +513,25 @@ func TestJSMAttachments(t *testing.T) {
 		t.Fatalf("attachments = %d %s", list.status, list.body)
 	}
 	jsmError(t, jsmCall(t, r, b, "GET", "/request/"+key+"/attachment", ""), 404)
+	att := list.json(t)["values"].([]any)[0].(map[string]any)
+	content := att["_links"].(map[string]any)["content"].(string)
+	path := content[strings.Index(content, "/rest/servicedeskapi")+len("/rest/servicedeskapi"):]
+	if res := jsmCall(t, r, a, "GET", path, ""); res.status != 200 || string(res.body) != "it flickers at 60 Hz" ||
+		!strings.HasPrefix(res.header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("content = %d %v %s", res.status, res.header, res.body)
+	}
+	jsmError(t, jsmCall(t, r, b, "GET", path, ""), 404)
+	// The same file through another request of Alice's is not found there.
+	other := jsmCall(t, r, a, "POST", "/request", fmt.Sprintf(`{"serviceDeskId":"%s","requestTypeId":"%s","requestFieldValues":{"summary":"Other"}}`, pid, typ)).json(t)["issueKey"].(string)
+	attID := path[strings.LastIndex(path, "/")+1:]
+	jsmError(t, jsmCall(t, r, a, "GET", "/request/"+other+"/attachment/"+attID, ""), 404)
+	comments := jsmCall(t, r, a, "GET", "/request/"+key+"/comment", "").json(t)["values"].([]any)
+	cid := comments[len(comments)-1].(map[string]any)["id"].(string)
+	if res := jsmCall(t, r, a, "GET", "/request/"+key+"/comment/"+cid, ""); res.status != 200 || !strings.Contains(string(res.body), "Here is what I see") {
+		t.Fatalf("one comment = %d %s", res.status, res.body)
+	}
+	jsmError(t, jsmCall(t, r, b, "GET", "/request/"+key+"/comment/"+cid, ""), 404)
+	jsmError(t, jsmCall(t, r, a, "GET", "/request/"+key+"/comment/9999", ""), 404)
 	// An id that is not a temporary upload of the caller's.
 	jsmError(t, jsmCall(t, r, a, "POST", "/request/"+key+"/attachment", `{"temporaryAttachmentIds":["`+tmp+`"],"public":true}`), 400)
 }
