@@ -612,3 +612,42 @@ func TestJSMRequestIDORSweep(t *testing.T) {
 		t.Fatalf("the request changed under the sweep:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// Bad bodies on every API endpoint that takes one: a JSM error and a 4xx,
+// never a 5xx, and nothing stored.
+func TestJSMBadBodies(t *testing.T) {
+	r := newRig(t)
+	r.setUpOwner()
+	pid, typ := r.project("IT", access.Restricted)
+	_, secret := jsmToken(t, r, r.ownerClient(), "admin")
+	o := "Bearer " + secret
+	key := jsmCall(t, r, o, "POST", "/request", fmt.Sprintf(`{"serviceDeskId":"%s","requestTypeId":"%s","requestFieldValues":{"summary":"Keep me"}}`, pid, typ)).json(t)["issueKey"].(string)
+	org := jsmCall(t, r, o, "POST", "/organization", `{"name":"Acme"}`).json(t)["id"].(string)
+	before := jsmCall(t, r, o, "GET", "/request/"+key+"?expand=participant,comment,status", "").body
+	endpoints := []struct{ method, path string }{
+		{"POST", "/request"}, {"POST", "/request/" + key + "/comment"}, {"POST", "/request/" + key + "/transition"},
+		{"POST", "/request/" + key + "/participant"}, {"DELETE", "/request/" + key + "/participant"},
+		{"POST", "/request/" + key + "/attachment"}, {"POST", "/organization"}, {"POST", "/organization/" + org + "/user"},
+		{"DELETE", "/organization/" + org + "/user"}, {"POST", "/customer"}, {"POST", "/servicedesk/" + pid + "/customer"},
+		{"DELETE", "/servicedesk/" + pid + "/customer"}, {"POST", "/servicedesk/" + pid + "/organization"},
+		{"DELETE", "/servicedesk/" + pid + "/organization"},
+	}
+	bodies := []string{``, `{`, `[]`, `"text"`, `{"accountIds":"x","usernames":7,"id":[],"body":{},"name":false,"email":1,"organizationId":{},"temporaryAttachmentIds":"x","serviceDeskId":{},"requestFieldValues":[]}`,
+		`{"accountIds":[],"id":"","body":"","name":"","email":"not an email","organizationId":"x","temporaryAttachmentIds":[],"serviceDeskId":"0"}`}
+	for _, e := range endpoints {
+		for _, b := range bodies {
+			res := jsmCall(t, r, o, e.method, e.path, b)
+			if res.status < 400 || res.status >= 500 {
+				t.Errorf("%s %s with %q = %d %s", e.method, e.path, b, res.status, res.body)
+				continue
+			}
+			jsmError(t, res, res.status)
+		}
+	}
+	if after := jsmCall(t, r, o, "GET", "/request/"+key+"?expand=participant,comment,status", "").body; string(after) != string(before) {
+		t.Fatalf("bad bodies changed the request:\nbefore %s\nafter  %s", before, after)
+	}
+	if res := jsmCall(t, r, o, "GET", "/organization/"+org+"/user", ""); !strings.Contains(string(res.body), `"size":0`) {
+		t.Fatalf("bad bodies changed the organization: %s", res.body)
+	}
+}
