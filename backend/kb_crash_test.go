@@ -1,11 +1,9 @@
 package backend_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,31 +57,7 @@ func kbCrashChild(dir string) {
 // language changes, and the index is rebuilt for it while searches go on.
 func TestKBIndexSurvivesKill(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "PORTICO_KB_CRASH_DIR="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var project uint64
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if _, err := fmt.Sscanf(sc.Text(), "WROTE %d", &project); err == nil {
-			break
-		}
-	}
-	if project == 0 {
-		cmd.Process.Kill()
-		t.Fatal("the child did not write its articles")
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	killedChild(t, "PORTICO_KB_CRASH_DIR="+dir, "WROTE %d")
 
 	ctx := context.Background()
 	b := open(t, dir, false)

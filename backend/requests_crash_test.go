@@ -106,31 +106,7 @@ func crashChild(dir string) {
 // reindex runs while searches keep answering.
 func TestIndexSurvivesKill(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "PORTICO_CRASH_DIR="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var project uint64
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if _, err := fmt.Sscanf(sc.Text(), "RAISED %d", &project); err == nil {
-			break
-		}
-	}
-	if project == 0 {
-		cmd.Process.Kill()
-		t.Fatal("the child did not raise its requests")
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown at all
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	project := killedChild(t, "PORTICO_CRASH_DIR="+dir, "RAISED %d")
 
 	ctx := context.Background()
 	b := open(t, dir, false)
@@ -197,4 +173,37 @@ func waitIndexes(b *backend.Backend) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// killedChild runs this test binary as a child with env, waits for it to
+// print format's line (which holds a project id), then kills it with
+// SIGKILL: no shutdown at all. It returns the id.
+func killedChild(t *testing.T, env, format string) uint64 {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), env)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var id uint64
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if _, err := fmt.Sscanf(sc.Text(), format, &id); err == nil {
+			break
+		}
+	}
+	if id == 0 {
+		cmd.Process.Kill()
+		t.Fatalf("the child never printed %q", format)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	return id
 }

@@ -151,18 +151,12 @@ func pageOf[T any](s *Server, r *http.Request, all []T, start, limit int) jsmPag
 	}
 	from := min(start, len(all))
 	to := min(from+limit, len(all))
-	return s.envelope(r, all[from:to], start, limit, to >= len(all))
+	return s.envelope(r, all[from:to], to-from, start, limit, to >= len(all))
 }
 
-func (s *Server) envelope(r *http.Request, values any, start, limit int, last bool) jsmPage {
+// envelope wraps size values (a page already cut) in JSM's paging.
+func (s *Server) envelope(r *http.Request, values any, size, start, limit int, last bool) jsmPage {
 	base := s.baseURL(r.Context())
-	n := 0
-	if b, err := json.Marshal(values); err == nil {
-		var xs []json.RawMessage
-		if json.Unmarshal(b, &xs) == nil {
-			n = len(xs)
-		}
-	}
 	links := map[string]string{"base": base, "context": "", "self": base + r.URL.RequestURI()}
 	at := func(st int) string {
 		u := *r.URL
@@ -178,7 +172,7 @@ func (s *Server) envelope(r *http.Request, values any, start, limit int, last bo
 	if start > 0 {
 		links["prev"] = at(max(0, start-limit))
 	}
-	return jsmPage{Expands: []string{}, Size: n, Start: start, Limit: limit, IsLastPage: last, Links: links, Values: values}
+	return jsmPage{Expands: []string{}, Size: size, Start: start, Limit: limit, IsLastPage: last, Links: links, Values: values}
 }
 
 // baseURL is the help center's canonical address, without a trailing slash.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"portico/backend/access"
@@ -198,21 +199,12 @@ func (s *Server) jsmTypes(r *http.Request, who access.Caller) (any, error) {
 		if q != "" && !strings.Contains(strings.ToLower(t.Name+" "+t.Description), q) {
 			continue
 		}
-		if group != "" && !contains(v.GroupIDs, group) {
+		if group != "" && !slices.Contains(v.GroupIDs, group) {
 			continue
 		}
 		out = append(out, v)
 	}
 	return pageOf(s, r, out, start, limit), nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // jsmFindType finds the path's request type among those the caller may use.
@@ -354,5 +346,5 @@ func (s *Server) jsmArticles(r *http.Request, who access.Caller) (any, error) {
 			"source":  map[string]string{"type": "portico", "pageId": u64(a.ID), "spaceKey": u64(a.Portal.ID)},
 			"content": map[string]string{"iframeSrc": base + "/articles/" + u64(a.ID)}}
 	}
-	return s.envelope(r, out, start, limit, start+len(out) >= res.Total), nil
+	return s.envelope(r, out, len(out), start, limit, start+len(out) >= res.Total), nil
 }

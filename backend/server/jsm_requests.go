@@ -286,7 +286,7 @@ func (s *Server) jsmList(r *http.Request, who access.Caller) (any, error) {
 		}
 		out = append(out, s.requestView(r, who, request.View{Row: row}))
 	}
-	return s.envelope(r, out, start, limit, page.IsLastPage), nil
+	return s.envelope(r, out, len(out), start, limit, page.IsLastPage), nil
 }
 
 // jsmComment is JSM's Comment.
